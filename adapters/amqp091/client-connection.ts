@@ -1,0 +1,497 @@
+import type { Socket } from 'node:net'
+import type { Logger } from '../log/logger.js'
+import type { UpstreamChannel } from '../rabbit/upstream-channel.js'
+import type { UpstreamConnection, UpstreamConnectionListener } from '../rabbit/upstream-connection.js'
+import { AmqpError, amqpError } from './amqp-error.js'
+import { MECHANISMS, parseSaslResponse, type UserDirectory, type UserRecord } from './auth.js'
+import { ClientChannel, type ChannelLimits, type ChannelOwner } from './client-channel.js'
+import { AmqpCodecError } from './codec-errors.js'
+import { ContentAssembler } from './content-assembler.js'
+import type { FieldTable } from './field-table.js'
+import { FrameParser, type FrameSink } from './frame-parser.js'
+import { encodeContent, HEARTBEAT_FRAME, PROTOCOL_HEADER } from './frame-writer.js'
+import { Heartbeat } from './heartbeat.js'
+import {
+  decodeContentHeader,
+  decodeMethod,
+  encodeMethodFrame,
+  FRAME_BODY,
+  FRAME_HEADER,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+  methodInfo,
+  type AmqpMethod,
+  type ArgsOf,
+  type BasicProperties,
+} from './methods.generated.js'
+import { TopologyRecord } from './topology-record.js'
+
+/** Everything a client connection needs from the running cellgate, built once at start. */
+export interface ConnectionContext {
+  log: Logger
+  users: UserDirectory
+  /** Configured client vhosts; connection.open of any other gets 530 like an unknown RabbitMQ vhost. */
+  vhosts: ReadonlySet<string>
+  serverProperties: FieldTable
+  heartbeat: number
+  frameMax: number
+  channelMax: number
+  limits: ChannelLimits
+  /** The broker connection a client on `vhost` is served by (the router picks the cell). */
+  acquireUpstream(vhost: string): Promise<UpstreamConnection>
+}
+
+type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed'
+
+const HANDSHAKE_TIMEOUT_MS = 10_000
+const CLOSE_OK_TIMEOUT_MS = 2_000
+
+/**
+ * One client's AMQP connection: handshake (start/tune/open), frame dispatch to channels,
+ * heartbeats, and the broker connection it is attached to. Errors found in the client's bytes
+ * close this connection (or channel) with RabbitMQ's reply code and never touch anyone else.
+ */
+export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnectionListener {
+  readonly log: Logger
+  readonly limits: ChannelLimits
+  readonly topology = new TopologyRecord()
+  cancelNotify = false
+  private blockedNotify = false
+  private phase: Phase = 'header'
+  private readonly parser: FrameParser
+  private readonly channels = new Map<number, ClientChannel>()
+  private readonly content = new Map<number, { args: ArgsOf<'basic.publish'>; body: ContentAssembler | null }>()
+  private channelMax: number
+  private frameMax: number
+  private user: UserRecord | null = null
+  private vhost = ''
+  private heartbeat: Heartbeat | null = null
+  private handshakeTimer: NodeJS.Timeout | null
+  private upstreamConn: UpstreamConnection | null = null
+  private acquiring: Promise<UpstreamConnection> | null = null
+  private replayedOn: UpstreamConnection | null = null
+  private replaying: Promise<void> | null = null
+  private readonly throttledChannels = new Set<number>()
+  private corked = false
+  private writableWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+    readonly id: string,
+  ) {
+    this.log = ctx.log.child({ conn: id })
+    this.limits = ctx.limits
+    this.channelMax = ctx.channelMax
+    this.frameMax = ctx.frameMax
+    this.parser = new FrameParser(this, { maxFrameSize: ctx.frameMax, expectProtocolHeader: true })
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => {
+      this.heartbeat?.received()
+      this.parser.push(chunk)
+    })
+    socket.on('drain', () => this.socketDrained())
+    socket.on('error', (err) => this.log.debug('client socket error', { err: err.message }))
+    socket.on('close', () => this.teardown('client socket closed'))
+    this.handshakeTimer = setTimeout(() => {
+      this.log.warn('handshake timed out', { phase: this.phase })
+      socket.destroy()
+    }, HANDSHAKE_TIMEOUT_MS)
+  }
+
+  // ---- FrameSink ----------------------------------------------------------------------------
+
+  onProtocolHeader(header: Buffer): void {
+    if (!header.equals(PROTOCOL_HEADER)) {
+      // The spec's answer to a protocol we do not speak: our header, then close.
+      this.log.info('refused unsupported protocol header', { header: header.toString('hex') })
+      this.socket.end(PROTOCOL_HEADER)
+      this.phase = 'closed'
+      return
+    }
+    this.phase = 'start-ok'
+    this.sendMethod(0, {
+      name: 'connection.start',
+      args: {
+        versionMajor: 0,
+        versionMinor: 9,
+        serverProperties: this.ctx.serverProperties,
+        mechanisms: Buffer.from(MECHANISMS.join(' ')),
+        locales: Buffer.from('en_US'),
+      },
+    })
+  }
+
+  onFrame(type: number, channel: number, payload: Buffer): void {
+    if (this.phase === 'closed') return
+    try {
+      if (type === FRAME_HEARTBEAT) {
+        if (channel !== 0) throw amqpError(501, `heartbeat frame on channel ${channel}`)
+        return
+      }
+      if (this.phase === 'closing') return this.whileClosing(type, channel, payload)
+      if (type === FRAME_METHOD) return this.onMethodFrame(channel, payload)
+      if (type === FRAME_HEADER) return this.onHeaderFrame(channel, payload)
+      if (type === FRAME_BODY) return this.onBodyFrame(channel, payload)
+      throw amqpError(501, `unknown frame type ${type}`)
+    } catch (err) {
+      this.onError(err)
+    }
+  }
+
+  onFrameError(code: number, message: string): void {
+    this.connectionError(amqpError(code, message))
+  }
+
+  // ---- ChannelOwner -------------------------------------------------------------------------
+
+  sendMethod(channel: number, m: AmqpMethod): void {
+    this.write(encodeMethodFrame(channel, m))
+  }
+
+  sendContent(channel: number, props: BasicProperties, body: Buffer): void {
+    for (const frame of encodeContent(channel, 60, props, body, this.frameMax)) this.write(frame)
+  }
+
+  upstream(): Promise<UpstreamConnection> {
+    if (this.upstreamConn !== null && this.upstreamConn.isAlive) return Promise.resolve(this.upstreamConn)
+    if (this.acquiring === null) {
+      this.acquiring = this.ctx
+        .acquireUpstream(this.vhost)
+        .then((conn) => {
+          if (this.phase === 'closed') throw amqpError(320, 'client connection closed')
+          this.upstreamConn = conn
+          conn.attach(this)
+          if (conn.blocked) this.blocked('broker is blocked')
+          return conn
+        })
+        .finally(() => {
+          this.acquiring = null
+        })
+    }
+    return this.acquiring
+  }
+
+  replayTopology(on: UpstreamChannel): Promise<void> {
+    if (this.replayedOn === on.connection) return this.replaying ?? Promise.resolve()
+    this.replayedOn = on.connection
+    this.replaying = replay(this.topology, on)
+    return this.replaying
+  }
+
+  connectionError(err: AmqpError): void {
+    if (this.phase === 'closing' || this.phase === 'closed') return
+    this.log.info('closing connection with error', { code: err.code, text: err.text })
+    this.phase = 'closing'
+    this.sendMethod(0, {
+      name: 'connection.close',
+      args: { replyCode: err.code, replyText: err.text, classId: err.classId, methodId: err.methodId },
+    })
+    this.flush()
+    void this.releaseChannels()
+    setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS).unref()
+  }
+
+  throttle(channel: number, paused: boolean): void {
+    const was = this.throttledChannels.size > 0
+    if (paused) this.throttledChannels.add(channel)
+    else this.throttledChannels.delete(channel)
+    const now = this.throttledChannels.size > 0
+    if (was === now) return
+    if (now) {
+      this.socket.pause()
+      this.heartbeat?.suspendTimeout(true)
+    } else {
+      this.socket.resume()
+      this.heartbeat?.suspendTimeout(false)
+    }
+  }
+
+  whenWritable(cb: () => void): void {
+    if (!this.socket.writableNeedDrain) cb()
+    else this.writableWaiters.push(cb)
+  }
+
+  channelClosed(channel: number): void {
+    this.channels.delete(channel)
+    this.content.delete(channel)
+    this.throttle(channel, false)
+  }
+
+  // ---- UpstreamConnectionListener -----------------------------------------------------------
+
+  blocked(reason: string): void {
+    if (this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.blocked', args: { reason } })
+  }
+
+  unblocked(): void {
+    if (this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.unblocked', args: {} })
+  }
+
+  lost(reason: string): void {
+    this.log.warn('broker connection lost; channels will recover on a new one', { reason })
+    this.upstreamConn = null
+  }
+
+  // ---- handshake ----------------------------------------------------------------------------
+
+  private onMethodFrame(channel: number, payload: Buffer): void {
+    const m = decodeMethod(payload)
+    if (channel === 0) return this.onConnectionMethod(m)
+    if (this.phase !== 'opened') throw amqpError(504, `channel ${channel} used before connection.open`, ...ids(m))
+    if (channel > this.channelMax) throw amqpError(504, `channel ${channel} exceeds channel_max ${this.channelMax}`, ...ids(m))
+    if (this.content.has(channel)) throw amqpError(505, `expected content header for class 60, got non content header frame instead`, ...ids(m))
+    const ch = this.channels.get(channel)
+    if (ch === undefined) {
+      if (m.name !== 'channel.open') throw amqpError(504, `expected 'channel.open'`, ...ids(m))
+      this.channels.set(channel, new ClientChannel(channel, this))
+      this.sendMethod(channel, { name: 'channel.open-ok', args: { channelId: Buffer.alloc(0) } })
+      return
+    }
+    if (m.name === 'channel.open') throw amqpError(504, `second 'channel.open' seen`, 20, 10)
+    if (m.name === 'basic.publish') {
+      // Tracked even on a closing channel: its content frames must still be consumed in order.
+      this.content.set(channel, { args: m.args, body: null })
+      return
+    }
+    ch.handleMethod(m)
+  }
+
+  private onHeaderFrame(channel: number, payload: Buffer): void {
+    const pending = this.content.get(channel)
+    if (channel === 0 || pending === undefined || pending.body !== null) {
+      throw amqpError(505, `expected method frame, got non method frame instead`)
+    }
+    const header = decodeContentHeader(payload)
+    const ch = this.channels.get(channel)
+    ch?.checkBodySize(header.bodySize)
+    pending.body = new ContentAssembler(header.properties, header.bodySize)
+    if (header.bodySize === 0) this.completePublish(channel)
+  }
+
+  private onBodyFrame(channel: number, payload: Buffer): void {
+    const pending = this.content.get(channel)
+    if (channel === 0 || pending === undefined || pending.body === null) {
+      throw amqpError(505, `expected method frame, got non method frame instead`)
+    }
+    if (!pending.body.append(payload)) throw amqpError(501, `body larger than the ${pending.body.bodySize} bytes its header announced`)
+    if (pending.body.complete) this.completePublish(channel)
+  }
+
+  private completePublish(channel: number): void {
+    const pending = this.content.get(channel)!
+    this.content.delete(channel)
+    const ch = this.channels.get(channel)
+    if (ch === undefined || !ch.isOpen) return
+    try {
+      ch.handlePublish(pending.args, pending.body!.properties, pending.body!.take())
+    } catch (err) {
+      this.onChannelError(ch, err)
+    }
+  }
+
+  private onConnectionMethod(m: AmqpMethod): void {
+    switch (this.phase) {
+      case 'start-ok':
+        if (m.name !== 'connection.start-ok') throw unexpected(m, 'connection.start-ok')
+        return this.onStartOk(m.args)
+      case 'tune-ok':
+        if (m.name !== 'connection.tune-ok') throw unexpected(m, 'connection.tune-ok')
+        return this.onTuneOk(m.args)
+      case 'open':
+        if (m.name !== 'connection.open') throw unexpected(m, 'connection.open')
+        return this.onOpen(m.args)
+      case 'opened':
+        if (m.name === 'connection.close') return this.onClientClose()
+        if (m.name === 'connection.blocked' || m.name === 'connection.unblocked') return
+        if (m.name === 'connection.update-secret') {
+          return this.sendMethod(0, { name: 'connection.update-secret-ok', args: {} })
+        }
+        throw amqpError(503, `${m.name} is not valid on channel 0 of an open connection`, ...ids(m))
+      default:
+        throw unexpected(m, 'nothing')
+    }
+  }
+
+  private onStartOk(a: ArgsOf<'connection.start-ok'>): void {
+    const caps = a.clientProperties['capabilities']
+    const capabilities = caps !== null && typeof caps === 'object' && !Array.isArray(caps) && !Buffer.isBuffer(caps) ? (caps as FieldTable) : {}
+    this.cancelNotify = capabilities['consumer_cancel_notify'] === true
+    this.blockedNotify = capabilities['connection.blocked'] === true
+    const name = a.clientProperties['connection_name']
+    if (typeof name === 'string') this.log.debug('client identified', { client_name: name })
+    if (!(MECHANISMS as readonly string[]).includes(a.mechanism)) {
+      throw amqpError(403, `unsupported authentication mechanism '${a.mechanism}'`, 10, 11)
+    }
+    const creds = parseSaslResponse(a.mechanism, a.response)
+    const user = creds === null ? null : this.ctx.users.authenticate(creds)
+    if (user === null) {
+      this.log.warn('login refused', { user: creds?.user ?? '(unreadable)', mechanism: a.mechanism })
+      throw amqpError(403, `Login was refused using authentication mechanism ${a.mechanism}. For details see the broker logfile.`, 10, 11)
+    }
+    this.user = user
+    this.phase = 'tune-ok'
+    this.sendMethod(0, {
+      name: 'connection.tune',
+      args: { channelMax: this.ctx.channelMax, frameMax: this.ctx.frameMax, heartbeat: this.ctx.heartbeat },
+    })
+  }
+
+  private onTuneOk(a: ArgsOf<'connection.tune-ok'>): void {
+    const frameMax = a.frameMax === 0 ? this.ctx.frameMax : a.frameMax
+    if (frameMax < 4096) throw amqpError(530, `frame_max=${a.frameMax} < 4096 min size`, 10, 31)
+    if (frameMax > this.ctx.frameMax) throw amqpError(530, `frame_max=${a.frameMax} > ${this.ctx.frameMax} max size`, 10, 31)
+    if (a.channelMax > this.ctx.channelMax) throw amqpError(530, `channel_max=${a.channelMax} > ${this.ctx.channelMax} max`, 10, 31)
+    this.frameMax = frameMax
+    this.channelMax = a.channelMax === 0 ? this.ctx.channelMax : a.channelMax
+    this.parser.setMaxFrameSize(frameMax)
+    if (a.heartbeat > 0) {
+      this.heartbeat = new Heartbeat(a.heartbeat, {
+        send: () => this.write(HEARTBEAT_FRAME),
+        timedOut: () => {
+          this.log.warn('missed heartbeats from client; closing', { heartbeat_s: a.heartbeat })
+          this.socket.destroy()
+        },
+      })
+    }
+    this.phase = 'open'
+  }
+
+  private onOpen(a: ArgsOf<'connection.open'>): void {
+    const vhost = a.virtualHost
+    if (!this.ctx.vhosts.has(vhost)) throw amqpError(530, `vhost ${vhost} not found`, 10, 40)
+    if (!this.ctx.users.mayOpen(this.user!, vhost)) {
+      this.log.warn('vhost access refused', { user: this.user!.name, vhost })
+      throw amqpError(530, `access to vhost '${vhost}' refused for user '${this.user!.name}'`, 10, 40)
+    }
+    this.vhost = vhost
+    this.phase = 'opened'
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = null
+    this.sendMethod(0, { name: 'connection.open-ok', args: { knownHosts: '' } })
+    this.log.debug('connection open', { user: this.user!.name, vhost })
+  }
+
+  private onClientClose(): void {
+    this.phase = 'closing'
+    void this.releaseChannels().then(() => {
+      this.sendMethod(0, { name: 'connection.close-ok', args: {} })
+      this.flush()
+      this.socket.end()
+      this.phase = 'closed'
+    })
+  }
+
+  /** After we sent connection.close, only close-ok (or a crossing close) matters. */
+  private whileClosing(type: number, channel: number, payload: Buffer): void {
+    if (type !== FRAME_METHOD || channel !== 0) return
+    let m: AmqpMethod
+    try {
+      m = decodeMethod(payload)
+    } catch {
+      return
+    }
+    if (m.name === 'connection.close-ok') this.socket.destroy()
+    else if (m.name === 'connection.close') {
+      this.sendMethod(0, { name: 'connection.close-ok', args: {} })
+      this.flush()
+      this.socket.end()
+    }
+  }
+
+  // ---- errors, writes, teardown -------------------------------------------------------------
+
+  private onError(err: unknown): void {
+    if (err instanceof AmqpCodecError) {
+      const code = err.code === 'UNKNOWN_METHOD' ? 540 : 502
+      this.connectionError(amqpError(code, err.message, err.classId ?? 0, err.methodId ?? 0))
+      return
+    }
+    if (err instanceof AmqpError) {
+      if (err.closesConnection || this.phase !== 'opened') this.connectionError(err)
+      return
+    }
+    this.log.error('[BUG] unexpected error handling a frame', { err: (err as Error).message, stack: (err as Error).stack })
+    this.connectionError(amqpError(541, 'internal error'))
+  }
+
+  private onChannelError(ch: ClientChannel, err: unknown): void {
+    if (err instanceof AmqpError && !err.closesConnection) ch.serverClose(err.code, err.text, err.classId, err.methodId)
+    else this.onError(err)
+  }
+
+  private write(frame: Buffer): void {
+    if (this.phase === 'closed' || this.socket.destroyed) return
+    if (!this.corked) {
+      // Gather a tick's frames into one syscall: deliveries come in bursts.
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(() => this.flush())
+    }
+    this.socket.write(frame)
+    this.heartbeat?.sent()
+  }
+
+  private flush(): void {
+    if (!this.corked) return
+    this.corked = false
+    this.socket.uncork()
+  }
+
+  private socketDrained(): void {
+    const waiters = this.writableWaiters
+    this.writableWaiters = []
+    for (const w of waiters) w()
+  }
+
+  private async releaseChannels(): Promise<void> {
+    const channels = [...this.channels.values()]
+    this.channels.clear()
+    this.content.clear()
+    this.heartbeat?.stop()
+    await Promise.all(channels.map((c) => c.dispose()))
+    await this.deleteExclusiveQueues()
+    this.upstreamConn?.detach(this)
+  }
+
+  /** The broker connection outlives this client, so its exclusive queues would outlive it too. */
+  private async deleteExclusiveQueues(): Promise<void> {
+    const queues = this.topology.exclusiveQueues()
+    const conn = this.upstreamConn
+    if (queues.length === 0 || conn === null || !conn.isAlive) return
+    try {
+      const ch = await conn.openChannel()
+      for (const q of queues) await ch.deleteQueue(q)
+      await ch.close()
+    } catch (err) {
+      this.log.warn('could not delete exclusive queues', { err: (err as Error).message })
+    }
+  }
+
+  private teardown(why: string): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer)
+    const wasOpen = this.phase === 'opened'
+    const already = this.phase === 'closed'
+    this.phase = 'closed'
+    this.heartbeat?.stop()
+    if (!already || this.channels.size > 0) void this.releaseChannels()
+    if (wasOpen) this.log.debug('connection ended', { why })
+  }
+}
+
+async function replay(t: TopologyRecord, up: UpstreamChannel): Promise<void> {
+  for (const e of t.exchanges.values()) await up.assertExchange(e.name, e.type, e)
+  for (const q of t.queues.values()) await up.assertQueue(q.name, q)
+  for (const b of t.bindings.values()) await up.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
+}
+
+/** Class and method id of a method, for the close that reports it failed. */
+function ids(m: AmqpMethod): [number, number] {
+  const i = methodInfo[m.name]
+  return [i.classId, i.methodId]
+}
+
+function unexpected(m: AmqpMethod, expected: string): AmqpError {
+  return amqpError(503, `expected '${expected}', got '${m.name}'`, ...ids(m))
+}
+

@@ -1,0 +1,71 @@
+import type { FieldTable } from './field-table.js'
+
+export interface ExchangeDecl {
+  name: string
+  type: string
+  durable: boolean
+  autoDelete: boolean
+  internal: boolean
+  arguments: FieldTable
+}
+
+export interface QueueDecl {
+  name: string
+  durable: boolean
+  exclusive: boolean
+  autoDelete: boolean
+  arguments: FieldTable
+}
+
+export interface BindingDecl {
+  queue: string
+  exchange: string
+  routingKey: string
+  arguments: FieldTable
+}
+
+/**
+ * What one client connection declared, in order, so it can be declared again on a new broker
+ * connection after the old one was lost (non-durable entities die with a broker restart, and
+ * oslo clients never re-check what they declared once).
+ */
+export class TopologyRecord {
+  readonly exchanges = new Map<string, ExchangeDecl>()
+  readonly queues = new Map<string, QueueDecl>()
+  readonly bindings = new Map<string, BindingDecl>()
+
+  exchangeDeclared(d: ExchangeDecl): void {
+    this.exchanges.set(d.name, d)
+  }
+
+  exchangeDeleted(name: string): void {
+    this.exchanges.delete(name)
+    for (const [k, b] of this.bindings) if (b.exchange === name) this.bindings.delete(k)
+  }
+
+  queueDeclared(d: QueueDecl): void {
+    this.queues.set(d.name, d)
+  }
+
+  queueDeleted(name: string): void {
+    this.queues.delete(name)
+    for (const [k, b] of this.bindings) if (b.queue === name) this.bindings.delete(k)
+  }
+
+  bound(b: BindingDecl): void {
+    this.bindings.set(bindingKey(b), b)
+  }
+
+  unbound(b: BindingDecl): void {
+    this.bindings.delete(bindingKey(b))
+  }
+
+  /** Exclusive queues must be deleted by cellgate: the broker connection outlives the client. */
+  exclusiveQueues(): string[] {
+    return [...this.queues.values()].filter((q) => q.exclusive).map((q) => q.name)
+  }
+}
+
+function bindingKey(b: BindingDecl): string {
+  return `${b.queue}\u0000${b.exchange}\u0000${b.routingKey}\u0000${JSON.stringify(b.arguments)}`
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs'
+import { amqpError } from '../adapters/amqp091/amqp-error.js'
+import { UserDirectory } from '../adapters/amqp091/auth.js'
+import type { ConnectionContext } from '../adapters/amqp091/client-connection.js'
+import { AmqpListener } from '../adapters/amqp091/server.js'
+import { createLogger, type Logger } from '../adapters/log/logger.js'
+import { CellPool } from '../adapters/rabbit/cell-pool.js'
+import { buildCellMap } from '../router/cell-map.js'
+import { placeConnection } from '../router/amqp/place-connection.js'
+import type { CellgateConfig } from './config-types.js'
+
+export interface RunningCellgate {
+  /** Where the plain AMQP listener ended up (port 0 in the config picks a free one). */
+  readonly amqpPort: number
+  readonly amqpsPort: number | undefined
+  /** Broker connections open per cell: the multiplexing figure. */
+  upstreamConnections(): Record<string, number>
+  clientConnections(): number
+  close(): Promise<void>
+}
+
+/**
+ * The composition root: builds the cell map, the broker pools and the listeners once; every
+ * client connection then gets a small object bound to this shared context.
+ */
+export async function startCellgate(config: CellgateConfig, log: Logger = loggerFor(config)): Promise<RunningCellgate> {
+  const cellMap = buildCellMap(
+    config.cells.map((c) => ({ name: c.name, disabled: c.disabled })),
+    config.vhosts.flatMap((v) => (v.cell === undefined ? [] : [[v.name, v.cell] as const])),
+  )
+  const pools = new Map(
+    config.cells.map((c) => [
+      c.name,
+      new CellPool(
+        {
+          cell: c.name,
+          url: c.rabbit,
+          maxConnections: config.upstream.connectionsPerCell,
+          heartbeatSeconds: config.upstream.heartbeat,
+          reconnectDelayMs: config.upstream.reconnectDelayMs,
+          reconnectMaxDelayMs: config.upstream.reconnectMaxDelayMs,
+        },
+        log.child({ cell: c.name }),
+      ),
+    ]),
+  )
+
+  const ctx: ConnectionContext = {
+    log,
+    users: new UserDirectory(config.users),
+    vhosts: new Set(config.vhosts.map((v) => v.name)),
+    serverProperties: serverProperties(),
+    heartbeat: config.amqp.heartbeat,
+    frameMax: config.amqp.frameMax,
+    channelMax: config.amqp.channelMax,
+    limits: {
+      maxMessageBytes: config.amqp.maxMessageBytes,
+      prefetchCap: config.upstream.prefetch,
+      maxUnconfirmed: config.upstream.maxUnconfirmedPerChannel,
+    },
+    acquireUpstream: (vhost) => {
+      const placement = placeConnection(vhost, cellMap)
+      if (placement.kind === 'refuse') {
+        return Promise.reject(amqpError(320, `no cell can serve vhost '${vhost}' (${placement.reason})`))
+      }
+      return pools.get(placement.cell)!.acquire()
+    },
+  }
+
+  const amqp = await AmqpListener.listen(config.listen.amqp, ctx)
+  const amqps = config.listen.amqps ? await AmqpListener.listen({ ...config.listen.amqps, tls: config.listen.amqps }, ctx) : undefined
+  log.info('cellgate listening', {
+    amqp: `${config.listen.amqp.host}:${amqp.address.port}`,
+    amqps: amqps ? `${config.listen.amqps!.host}:${amqps.address.port}` : undefined,
+    cells: config.cells.map((c) => c.name).join(','),
+  })
+
+  return {
+    amqpPort: amqp.address.port,
+    amqpsPort: amqps?.address.port,
+    upstreamConnections: () => Object.fromEntries([...pools].map(([name, p]) => [name, p.connectionCount])),
+    clientConnections: () => amqp.connectionCount + (amqps?.connectionCount ?? 0),
+    close: async () => {
+      await Promise.all([amqp.close(), amqps?.close()])
+      await Promise.all([...pools.values()].map((p) => p.close()))
+      log.info('cellgate stopped')
+    },
+  }
+}
+
+function loggerFor(config: CellgateConfig): Logger {
+  return createLogger({ level: config.log.level, format: config.log.format })
+}
+
+/** Advertised in connection.start: RabbitMQ's capability set, which oslo (py-amqp) and amqplib check. */
+function serverProperties(): Record<string, string | Record<string, boolean>> {
+  return {
+    product: 'cellgate',
+    version: packageVersion(),
+    platform: `Node.js ${process.version}`,
+    information: 'cellgate: cell-routing AMQP proxy for OpenStack',
+    capabilities: {
+      publisher_confirms: true,
+      exchange_exchange_bindings: true,
+      'basic.nack': true,
+      consumer_cancel_notify: true,
+      'connection.blocked': true,
+      consumer_priorities: true,
+      authentication_failure_close: true,
+      per_consumer_qos: true,
+      direct_reply_to: false,
+    },
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(packageJsonUrl(), 'utf8')) as { version?: string }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+/** package.json sits one level above app/ in the source tree and two above dist/app/. */
+function packageJsonUrl(): URL {
+  const fromDist = new URL('../../package.json', import.meta.url)
+  return import.meta.url.includes('/dist/') ? fromDist : new URL('../package.json', import.meta.url)
+}

@@ -1,0 +1,175 @@
+/**
+ * Command-line parsing: argv in, a typed CliCommand out (or a CliUsageError naming what is wrong).
+ * Pure: reads no environment and no files; cli/main.ts acts on the result.
+ */
+import { parseArgs } from 'node:util'
+import type { ConfigOverrides } from '../app/config.js'
+import type { LogConfig } from '../app/config-types.js'
+
+export const COMMANDS = ['serve', 'check-config', 'help'] as const
+export type CommandName = (typeof COMMANDS)[number]
+
+export type CliCommand =
+  | { command: 'serve'; configPath?: string; overrides: ConfigOverrides }
+  | { command: 'check-config'; configPath?: string; overrides: ConfigOverrides }
+  | { command: 'help'; topic?: CommandName }
+  | { command: 'version' }
+
+/** A command line cellgate cannot act on; the message says what and points to --help. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CliUsageError'
+  }
+}
+
+export interface CliOptionSpec {
+  /** Long name without dashes. */
+  name: string
+  short?: string
+  type: 'string' | 'boolean'
+  /** Placeholder for the value in help ("FILE"). */
+  arg?: string
+  /** One line for --help. */
+  help: string
+  /** What applies when the option is absent, for --help. */
+  default?: string
+}
+
+export const LOG_LEVELS: readonly LogConfig['level'][] = ['debug', 'info', 'warn', 'error']
+export const LOG_FORMATS: readonly LogConfig['format'][] = ['text', 'json']
+
+/** Every option cellgate accepts; --help is rendered from this table. */
+export const CLI_OPTIONS: readonly CliOptionSpec[] = [
+  {
+    name: 'config',
+    type: 'string',
+    arg: 'FILE',
+    help: 'configuration file, YAML (.yaml/.yml) or JSON (.json), validated against schemas/config.schema.json',
+    default: '$CELLGATE_CONFIG if set, else the built-in defaults',
+  },
+  {
+    name: 'amqp-host',
+    type: 'string',
+    arg: 'HOST',
+    help: 'address the AMQP listener binds (overrides listen.amqp.host)',
+    default: 'listen.amqp.host from the config, 127.0.0.1 by default',
+  },
+  {
+    name: 'amqp-port',
+    type: 'string',
+    arg: 'N',
+    help: 'port of the AMQP listener, 0 = any free port (overrides listen.amqp.port)',
+    default: 'listen.amqp.port from the config, 5673 by default',
+  },
+  {
+    name: 'log-level',
+    type: 'string',
+    arg: LOG_LEVELS.join('|'),
+    help: 'least severe log level written to stderr (overrides log.level)',
+    default: 'log.level from the config, info by default',
+  },
+  {
+    name: 'log-format',
+    type: 'string',
+    arg: LOG_FORMATS.join('|'),
+    help: 'log line format (overrides log.format)',
+    default: 'log.format from the config, text by default',
+  },
+  { name: 'help', short: 'h', type: 'boolean', help: 'show this help (or `cellgate help COMMAND`) and exit' },
+  { name: 'version', type: 'boolean', help: 'print the cellgate version and exit' },
+]
+
+const SEE_HELP = "see 'cellgate --help'"
+
+/** Parse `argv` (without the node and script entries, i.e. process.argv.slice(2)). */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}
+  for (const o of CLI_OPTIONS) options[o.name] = o.short ? { type: o.type, short: o.short } : { type: o.type }
+
+  let tokens
+  try {
+    ;({ tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true }))
+  } catch (err) {
+    throw new CliUsageError(`${err instanceof Error ? err.message : String(err)} (${SEE_HELP})`)
+  }
+
+  const positionals: string[] = []
+  const values = new Map<string, string | true>()
+  for (const tok of tokens) {
+    if (tok.kind === 'positional') {
+      positionals.push(tok.value)
+      continue
+    }
+    if (tok.kind !== 'option') continue
+    // parseArgs reports a known short option under its long name, an unknown one as itself.
+    const spec = CLI_OPTIONS.find((o) => o.name === tok.name)
+    if (!spec) {
+      throw new CliUsageError(`unknown option ${tok.rawName} (${SEE_HELP})`)
+    }
+    if (spec.type === 'boolean') {
+      if (tok.value !== undefined) throw new CliUsageError(`${tok.rawName} does not take a value (${SEE_HELP})`)
+      values.set(spec.name, true)
+    } else {
+      const v = tok.value
+      if (v === undefined || (!tok.inlineValue && v.startsWith('-') && v !== '-')) {
+        throw new CliUsageError(`${tok.rawName} needs a value: ${tok.rawName} ${spec.arg ?? 'VALUE'} (${SEE_HELP})`)
+      }
+      values.set(spec.name, v)
+    }
+  }
+
+  const [first, ...rest] = positionals
+  let command: CommandName = 'serve'
+  if (first !== undefined) {
+    if (!(COMMANDS as readonly string[]).includes(first)) {
+      throw new CliUsageError(`unknown command "${first}" (commands: ${COMMANDS.join(', ')}; ${SEE_HELP})`)
+    }
+    command = first as CommandName
+  }
+
+  if (command === 'help') {
+    const [topic, ...extra] = rest
+    if (extra.length > 0) throw new CliUsageError(`unexpected argument "${extra[0]}" (${SEE_HELP})`)
+    if (topic === undefined) return { command: 'help' }
+    if (!(COMMANDS as readonly string[]).includes(topic)) {
+      throw new CliUsageError(`unknown help topic "${topic}" (commands: ${COMMANDS.join(', ')})`)
+    }
+    return { command: 'help', topic: topic as CommandName }
+  }
+  if (rest.length > 0) throw new CliUsageError(`unexpected argument "${rest[0]}" (${SEE_HELP})`)
+  if (values.has('help')) return first === undefined ? { command: 'help' } : { command: 'help', topic: command }
+  if (values.has('version')) return { command: 'version' }
+
+  const overrides: ConfigOverrides = {}
+  const host = values.get('amqp-host')
+  if (typeof host === 'string') {
+    if (host.trim() === '') throw new CliUsageError(`--amqp-host must not be empty (${SEE_HELP})`)
+    overrides.amqpHost = host
+  }
+  const port = values.get('amqp-port')
+  if (typeof port === 'string') overrides.amqpPort = parsePort(port, '--amqp-port')
+  const level = values.get('log-level')
+  if (typeof level === 'string') overrides.logLevel = oneOf(level, LOG_LEVELS, '--log-level')
+  const format = values.get('log-format')
+  if (typeof format === 'string') overrides.logFormat = oneOf(format, LOG_FORMATS, '--log-format')
+
+  const config = values.get('config')
+  const configPath = typeof config === 'string' ? config : undefined
+  return configPath === undefined ? { command, overrides } : { command, configPath, overrides }
+}
+
+function parsePort(s: string, flag: string): number {
+  const n = /^\d{1,5}$/.test(s) ? Number(s) : NaN
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new CliUsageError(`${flag} must be an integer in 0..65535 (got ${JSON.stringify(s)})`)
+  }
+  return n
+}
+
+function oneOf<T extends string>(s: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(s)) {
+    throw new CliUsageError(`${flag} must be one of ${allowed.join(', ')} (got ${JSON.stringify(s)})`)
+  }
+  return s as T
+}

@@ -1,0 +1,131 @@
+/**
+ * The text of `cellgate --help` and `cellgate help COMMAND`. Options come from the table in
+ * cli/args.ts and default values from app/config-defaults.ts, so neither can drift from the code.
+ */
+import { CLI_OPTIONS, type CliOptionSpec, type CommandName } from './args.js'
+import { DEFAULT_AMQPS_PORT, DEFAULT_CONFIG } from '../app/config-defaults.js'
+
+const d = DEFAULT_CONFIG
+const firstCell = d.cells[0]
+
+const ABOUT = [
+  'cellgate: a transparent AMQP 0-9-1 proxy for OpenStack. Unmodified services keep one transport_url;',
+  'cellgate terminates their AMQP connections and spreads the traffic over RabbitMQ shards ("cells").',
+]
+
+const USAGE = [
+  'Usage:',
+  '  cellgate [serve] [options]        run the proxy (the default command)',
+  '  cellgate check-config [options]   load and validate the configuration, print a summary, exit',
+  '  cellgate help [COMMAND]           show this help, or the help of one command',
+  '  npm start -- [COMMAND] [options]  the same from a checkout: installs dependencies and builds first',
+]
+
+function optionLines(names?: readonly string[]): string[] {
+  const specs = CLI_OPTIONS.filter((o) => !names || names.includes(o.name))
+  const label = (o: CliOptionSpec): string =>
+    `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`
+  const width = Math.max(...specs.map((o) => label(o).length)) + 2
+  const out = ['Options:']
+  for (const o of specs) {
+    out.push(`  ${label(o).padEnd(width)}${o.help}`)
+    if (o.default) out.push(`  ${''.padEnd(width)}default: ${o.default}`)
+  }
+  return out
+}
+
+const CONFIG_FILE = [
+  'Configuration file (--config FILE, or $CELLGATE_CONFIG):',
+  '  YAML or JSON, validated against schemas/config.schema.json; unknown keys are errors, and every',
+  '  error names the field (e.g. "f.yaml: /upstream/prefetch: must be an integer in 1..65535").',
+  '  Every field is optional: objects are merged over the built-in defaults, while the lists',
+  '  (cells, vhosts, users) replace the default lists. Sections and defaults:',
+  `    listen     amqp.host (${d.listen.amqp.host}), amqp.port (${d.listen.amqp.port});`,
+  `               amqps: optional TLS listener {host, port (${DEFAULT_AMQPS_PORT}), cert, key, ca} (PEM files)`,
+  '    cells      the RabbitMQ shards: list of {name, rabbit (amqp[s]://user:pass@host:port/vhost), disabled}',
+  `               default: one cell "${firstCell?.name ?? 'default'}" at ${firstCell?.rabbit ?? ''}`,
+  `    vhosts     vhosts clients may open: list of {name, cell (routing hint)}; default: ${d.vhosts.map((v) => `"${v.name}"`).join(', ')}`,
+  '    users      client credentials checked by cellgate: list of {name, password or passwordSha256,',
+  `               vhosts (names or "*")}; default: ${d.users.map((u) => `${u.name}/${u.password ?? '***'}`).join(', ')}`,
+  `    amqp       heartbeat (${d.amqp.heartbeat} s), frameMax (${d.amqp.frameMax}), channelMax (${d.amqp.channelMax}),`,
+  `               maxMessageBytes (${d.amqp.maxMessageBytes})`,
+  `    upstream   connectionsPerCell (${d.upstream.connectionsPerCell}), channelsPerConnection (${d.upstream.channelsPerConnection}), prefetch (${d.upstream.prefetch}),`,
+  `               maxUnconfirmedPerChannel (${d.upstream.maxUnconfirmedPerChannel}), heartbeat (${d.upstream.heartbeat} s),`,
+  `               reconnectDelayMs (${d.upstream.reconnectDelayMs}), reconnectMaxDelayMs (${d.upstream.reconnectMaxDelayMs})`,
+  `    log        level (${d.log.level}: debug|info|warn|error), format (${d.log.format}: text|json)`,
+  '  A commented example: examples/one-shard.yaml. Full reference: README.md.',
+]
+
+const EXAMPLES = [
+  'Examples:',
+  '  npm start                                         # install, build, serve with the built-in defaults',
+  '  npm start -- --config examples/one-shard.yaml     # serve with a config file',
+  '  cellgate check-config --config f.yaml             # validate f.yaml, exit 2 on an error',
+  '  CELLGATE_CONFIG=/etc/cellgate.yaml cellgate serve --log-level debug',
+]
+
+const OPENSTACK = [
+  'Pointing an OpenStack (oslo.messaging) service at cellgate, e.g. in nova.conf:',
+  '  [DEFAULT]',
+  `  transport_url = rabbit://guest:guest@${d.listen.amqp.host}:${d.listen.amqp.port}/`,
+  '  (the user and password are one of cellgate\'s `users`; the path is one of its `vhosts`)',
+]
+
+const EXIT = ['Exit status: 0 ok; 1 failed to start or stopped on an error; 2 bad command line or configuration.']
+
+const COMMAND_HELP: Record<CommandName, () => string[]> = {
+  serve: () => [
+    'Usage: cellgate [serve] [options]',
+    '',
+    'Run the proxy: listen on listen.amqp (and listen.amqps if configured), connect to every enabled',
+    'cell, and serve AMQP 0-9-1 clients until SIGINT or SIGTERM. The first signal closes gracefully',
+    '("shutting down"); a second one forces the exit.',
+    '',
+    ...optionLines(['config', 'amqp-host', 'amqp-port', 'log-level', 'log-format', 'help']),
+    '',
+    ...OPENSTACK,
+    '',
+    EXIT[0] ?? '',
+  ],
+  'check-config': () => [
+    'Usage: cellgate check-config [options]',
+    '',
+    'Load the configuration (--config FILE, $CELLGATE_CONFIG, or the built-in defaults), validate it',
+    'against schemas/config.schema.json and the cross-field rules (unique names, vhosts and cells that',
+    'exist, readable TLS files), apply the command-line overrides, and print',
+    '  config OK: N cells, N users, N vhosts, listening on HOST:PORT',
+    'or the error naming the field, e.g.',
+    '  f.yaml: /users/1/vhosts/0: vhost "cell9" is not configured (known: /, cell1; or "*" for all)',
+    'Connects to nothing. Exit status 0 when valid, 2 when not.',
+    '',
+    ...optionLines(['config', 'amqp-host', 'amqp-port', 'log-level', 'log-format', 'help']),
+  ],
+  help: () => [
+    'Usage: cellgate help [COMMAND]    (or: cellgate [COMMAND] --help)',
+    '',
+    `Show the general help, or the help of one command (${Object.keys(COMMAND_HELP).join(', ')}).`,
+  ],
+}
+
+/** The general help (no topic) or the help of one command, ending in a newline. */
+export function helpText(topic?: CommandName, version?: string): string {
+  if (topic) return [...COMMAND_HELP[topic](), ''].join('\n')
+  const title = version ? [`cellgate ${version}`, ''] : []
+  return [
+    ...title,
+    ...ABOUT,
+    '',
+    ...USAGE,
+    '',
+    ...optionLines(),
+    '',
+    ...CONFIG_FILE,
+    '',
+    ...EXAMPLES,
+    '',
+    ...OPENSTACK,
+    '',
+    ...EXIT,
+    '',
+  ].join('\n')
+}
