@@ -202,12 +202,13 @@ function parseJson(text: string, source: string): unknown {
 }
 
 function parseYaml(text: string, source: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   const first = doc.errors[0]
   if (first) {
     const where = first.linePos?.[0]
     const at = where ? ` at line ${where.line} column ${where.col}` : ''
-    throw new ConfigError(source, '/', `invalid YAML${at}: ${first.message.split('\n')[0] ?? first.message}`)
+    const what = (first.message.split('\n')[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, '')
+    throw new ConfigError(source, '/', `invalid YAML${at}: ${what}`)
   }
   return doc.toJS({ maxAliasCount: 1000 }) as unknown
 }
@@ -264,9 +265,15 @@ function ajvToConfigError(errors: ErrorObject[], source: string): ConfigError {
     case 'enum':
     case 'const':
     case 'pattern':
-    case 'minLength':
-    case 'maxLength':
       return new ConfigError(source, pointer(at), `must be ${describeSchema(parent)} (got ${show(e.data)})`)
+    case 'minLength': {
+      const min = Number((e.params as { limit: number }).limit)
+      return new ConfigError(source, pointer(at), min <= 1 ? 'must not be empty' : `must be at least ${min} characters (got ${show(e.data)})`)
+    }
+    case 'maxLength': {
+      const max = Number((e.params as { limit: number }).limit)
+      return new ConfigError(source, pointer(at), `must be at most ${max} characters (got ${String(e.data).length})`)
+    }
     case 'minItems': {
       const min = Number((e.params as { limit: number }).limit)
       return new ConfigError(source, pointer(at), `must list at least ${min} item${min === 1 ? '' : 's'} (got ${show(e.data)})`)
@@ -308,13 +315,10 @@ export function describeSchema(s: SchemaNode): string {
       if (s.maximum !== undefined) return `${noun} <= ${s.maximum}`
       return noun
     }
-    case 'string': {
+    case 'string':
       if (s.pattern !== undefined) return PATTERN_WORDS[s.pattern] ?? `a string matching /${s.pattern}/`
-      const parts: string[] = []
-      if (s.minLength !== undefined && s.minLength > 0) parts.push(s.minLength === 1 ? 'non-empty' : `at least ${s.minLength} characters`)
-      if (s.maxLength !== undefined) parts.push(`at most ${s.maxLength} characters`)
-      return parts.length > 0 ? `a string, ${parts.join(', ')}` : 'a string'
-    }
+      return 'a string'
+
     case 'boolean':
       return 'true or false'
     case 'array':
@@ -491,6 +495,8 @@ function checkPem(path: string, field: string, fail: (field: string, detail: str
   if (!text.includes('-----BEGIN ')) fail(field, `${JSON.stringify(path)} is not a PEM file (no "-----BEGIN" line)`)
 }
 
+/** The error's message; for fs errors without the path repeated ("ENOENT: no such file or directory"). */
 function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  if (!(err instanceof Error)) return String(err)
+  return 'code' in err && 'path' in err ? err.message.replace(/, \w+ '[^']*'$/, '') : err.message
 }

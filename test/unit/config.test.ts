@@ -218,7 +218,7 @@ const bad: Bad[] = [
   // Required fields
   { name: 'missing password', raw: { users: [{ name: 'u', vhosts: ['/'] }] }, field: '/users/0/password', says: '"password" or "passwordSha256"' },
   { name: 'missing user name', raw: { users: [{ password: 'p' }] }, field: '/users/0/name', says: 'is required' },
-  { name: 'blank password', raw: { users: [{ name: 'u', password: '' }] }, field: '/users/0/password', says: 'non-empty' },
+  { name: 'blank password', raw: { users: [{ name: 'u', password: '' }] }, field: '/users/0/password', says: 'must not be empty' },
   { name: 'password and passwordSha256', raw: { users: [{ ...user, passwordSha256: 'a'.repeat(64) }] }, field: '/users/0/passwordSha256', says: 'not both' },
   { name: 'passwordSha256 not 64 hex', raw: { users: [{ name: 'u', passwordSha256: 'abc' }] }, field: '/users/0/passwordSha256', says: '64 hex digits' },
   { name: 'missing cell rabbit', raw: { cells: [{ name: 'c' }] }, field: '/cells/0/rabbit', says: 'is required' },
@@ -228,7 +228,8 @@ const bad: Bad[] = [
   { name: 'rabbit URL without host', raw: { cells: [{ name: 'c', rabbit: 'amqp://' }] }, field: '/cells/0/rabbit', says: 'not a usable broker URL' },
   { name: 'rabbit URL password not echoed', raw: { cells: [{ name: 'c', rabbit: 'amqp://u:s3cret@' }] }, field: '/cells/0/rabbit', says: /^(?!.*s3cret)/ },
   { name: 'bad cell name', raw: { cells: [{ name: 'cell 1', rabbit: cell.rabbit }] }, field: '/cells/0/name' },
-  { name: 'empty vhost name', raw: { vhosts: [{ name: '' }] }, field: '/vhosts/0/name', says: 'non-empty' },
+  { name: 'empty vhost name', raw: { vhosts: [{ name: '' }] }, field: '/vhosts/0/name', says: 'must not be empty' },
+  { name: 'vhost name too long', raw: { vhosts: [{ name: 'v'.repeat(256) }] }, field: '/vhosts/0/name', says: 'at most 255 characters (got 256)' },
   { name: 'no cells', raw: { cells: [] }, field: '/cells', says: 'at least 1 item' },
   { name: 'no users', raw: { users: [] }, field: '/users' },
   { name: 'every cell disabled', raw: { cells: [{ ...cell, disabled: true }] }, field: '/cells', says: 'at least one must be enabled' },
