@@ -14,6 +14,7 @@ import {
   summarizeConfig,
 } from '../app/config.js'
 import type { CellgateConfig } from '../app/config-types.js'
+import { createLogger } from '../adapters/log/logger.js'
 import { CliUsageError, parseCliArgs, type CliCommand } from './args.js'
 import { helpText } from './help.js'
 
@@ -95,16 +96,19 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 }
 
 async function serve(config: CellgateConfig, source: string, io: CliIo): Promise<number> {
-  const log = logger(config, io)
-  const version = cellgateVersion()
-  log('info', `cellgate ${version} starting (config: ${source}), AMQP on ${hostPort(config.listen.amqp.host, config.listen.amqp.port)}`)
+  const log = createLogger({ level: config.log.level, format: config.log.format, write: (line) => io.stderr(`${line}\n`) })
+  log.info('cellgate starting', {
+    version: cellgateVersion(),
+    config: source,
+    amqp: hostPort(config.listen.amqp.host, config.listen.amqp.port),
+  })
 
   let handle: { close(): Promise<void> }
   try {
     const { startCellgate } = await import('../app/compose.js')
     handle = await startCellgate(config)
   } catch (err) {
-    log('error', `failed to start: ${err instanceof Error ? err.message : String(err)}`)
+    log.error(`failed to start: ${err instanceof Error ? err.message : String(err)}`)
     return EXIT_FAILURE
   }
 
@@ -114,19 +118,18 @@ async function serve(config: CellgateConfig, source: string, io: CliIo): Promise
       const now = Date.now()
       if (first) {
         if (signal === first.signal && now - first.at < SIGNAL_DEDUP_MS) return
-        log('warn', `${signal} again: forcing exit`)
+        log.warn('second signal: forcing exit', { signal })
         process.exit(EXIT_FAILURE)
       }
       first = { signal, at: now }
-      log('info', `${signal}: shutting down`)
+      log.info('shutting down', { signal })
       handle.close().then(
         () => {
-          log('info', 'stopped')
           detach()
           resolveExit(EXIT_OK)
         },
         (err: unknown) => {
-          log('error', `error while shutting down: ${err instanceof Error ? err.message : String(err)}`)
+          log.error(`error while shutting down: ${err instanceof Error ? err.message : String(err)}`)
           detach()
           resolveExit(EXIT_FAILURE)
         },
@@ -139,21 +142,6 @@ async function serve(config: CellgateConfig, source: string, io: CliIo): Promise
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
-}
-
-type Level = CellgateConfig['log']['level']
-const LEVEL_RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
-
-/** The CLI's own few lines, in the configured format (the proxy has its own logger). */
-function logger(config: CellgateConfig, io: CliIo): (level: Level, msg: string) => void {
-  return (level, msg) => {
-    if (LEVEL_RANK[level] < LEVEL_RANK[config.log.level]) return
-    if (config.log.format === 'json') {
-      io.stderr(`${JSON.stringify({ time: new Date().toISOString(), level, component: 'cli', msg })}\n`)
-    } else {
-      io.stderr(`cellgate: ${level === 'info' ? '' : `${level}: `}${msg}\n`)
-    }
-  }
 }
 
 /** Run with this process's argv and exit with the status (what the bin shim calls). */

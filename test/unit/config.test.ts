@@ -165,7 +165,7 @@ t.test('config path: --config, else $CELLGATE_CONFIG, else defaults', async (t) 
 })
 
 t.test('command-line overrides', async (t) => {
-  const c = applyOverrides(DEFAULT_CONFIG as typeof DEFAULT_CONFIG & object, { amqpPort: 0, amqpHost: '::', logLevel: 'debug', logFormat: 'json' })
+  const c = applyOverrides(DEFAULT_CONFIG, { amqpPort: 0, amqpHost: '::', logLevel: 'debug', logFormat: 'json' })
   t.same(c.listen.amqp, { host: '::', port: 0 })
   t.same(c.log, { level: 'debug', format: 'json' })
   t.equal(DEFAULT_CONFIG.listen.amqp.port, 5673, 'input untouched')
