@@ -63,6 +63,13 @@ export class ClientChannel implements UpstreamChannelHandler {
   private readonly tags = new DeliveryTagMap()
   private readonly consumers = new Map<string, ConsumerRecord>()
   private qos: { count: number; global: boolean } | null = null
+  /**
+   * amqplib resolves consume() a microtask after the broker's consume-ok, but dispatches the
+   * deliveries that follow it in the same read synchronously: hold them until the client has
+   * its consume-ok, or it would see deliveries for a consumer tag it does not know yet.
+   */
+  private consumesInFlight = 0
+  private held: ConsumeMessage[] = []
   readonly publisher: Publisher
   private readonly log: Logger
 
@@ -210,6 +217,10 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   deliver(msg: ConsumeMessage): void {
     if (this.state !== 'open') return
+    if (this.consumesInFlight > 0) {
+      this.held.push(msg)
+      return
+    }
     const consumer = this.consumers.get(msg.fields.consumerTag)
     const tag = this.tags.toClient(msg.fields.deliveryTag)
     this.owner.sendMethod(this.id, {
@@ -379,14 +390,26 @@ export class ClientChannel implements UpstreamChannelHandler {
       // Register before the broker answers: deliveries can follow consume-ok in the same read.
       const rec: ConsumerRecord = { tag: a.consumerTag, queue: a.queue, noAck: a.noAck, ...opts }
       if (rec.tag !== '') this.consumers.set(rec.tag, rec)
-      const tag = await up.consume(a.queue, opts).catch((err: unknown) => {
+      this.consumesInFlight++
+      try {
+        rec.tag = await up.consume(a.queue, opts)
+      } catch (err) {
         this.consumers.delete(rec.tag)
         throw err
-      })
-      rec.tag = tag
-      this.consumers.set(tag, rec)
-      if (!a.nowait) this.reply({ name: 'basic.consume-ok', args: { consumerTag: tag } })
+      } finally {
+        this.consumesInFlight--
+      }
+      this.consumers.set(rec.tag, rec)
+      if (!a.nowait) this.reply({ name: 'basic.consume-ok', args: { consumerTag: rec.tag } })
+      this.releaseHeld()
     })
+  }
+
+  private releaseHeld(): void {
+    if (this.consumesInFlight > 0 || this.held.length === 0) return
+    const held = this.held
+    this.held = []
+    for (const m of held) this.deliver(m)
   }
 
   private onCancel(a: ArgsOf<'basic.cancel'>): void {

@@ -322,8 +322,7 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       return null
     case TAG_ARRAY: {
       const stop = lengthPrefixedEnd(buf, end)
-      const items = readArrayItems(buf, stop, depth + 1)
-      return items
+      return readArrayItems(buf, stop, depth + 1)
     }
     case TAG_TABLE: {
       const stop = lengthPrefixedEnd(buf, end)
