@@ -254,7 +254,11 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       this.content.set(channel, { args: m.args, body: null })
       return
     }
-    ch.handleMethod(m)
+    try {
+      ch.handleMethod(m)
+    } catch (err) {
+      this.onChannelError(ch, err)
+    }
   }
 
   private onHeaderFrame(channel: number, payload: Buffer): void {
@@ -408,7 +412,8 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       return
     }
     if (err instanceof AmqpError) {
-      if (err.closesConnection || this.phase !== 'opened') this.connectionError(err)
+      // Channel-level errors are routed to their channel before reaching here.
+      this.connectionError(err)
       return
     }
     this.log.error('[BUG] unexpected error handling a frame', { err: (err as Error).message, stack: (err as Error).stack })

@@ -46,6 +46,8 @@ export class UpstreamChannel {
       handler.closed(lastError ?? closeReasonFromError(new Error('channel closed'), 320), lost)
     })
     ch.on('return', (msg: Message) => handler.returned(msg))
+    // The 'cancel' event carries the real tag, also for consumers whose tag the broker chose.
+    ch.on('cancel', (fields: { consumerTag: string }) => handler.consumerCancelled(fields.consumerTag))
     ch.on('drain', () => handler.drain())
   }
 
@@ -133,8 +135,7 @@ export class UpstreamChannel {
     const r = await this.ch.consume(
       queue,
       (msg) => {
-        if (msg === null) this.handler.consumerCancelled(o.consumerTag)
-        else this.handler.deliver(msg)
+        if (msg !== null) this.handler.deliver(msg)
       },
       { consumerTag: o.consumerTag, noLocal: o.noLocal, noAck: false, exclusive: o.exclusive, arguments: o.arguments },
     )

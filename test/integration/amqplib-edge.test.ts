@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
 import { startTestCellgate } from '../helpers/cellgate.js'
+import { RawAmqp } from '../helpers/raw-amqp.js'
 
 // Protocol edge cases through cellgate, driven by amqplib as the client and checked against the
 // real RabbitMQ behind it.
@@ -198,10 +199,12 @@ t.test('broker channel errors reach the client with the broker code and text', a
   const ch = await c.createChannel()
   await ch.assertExchange(ex, 'topic', { durable: false, autoDelete: true })
   const ch2 = await c.createChannel()
+  ch2.on('error', () => {}) // amqplib turns an unhandled channel error into a connection error
   const err = await ch2.assertExchange(ex, 'topic', { durable: true }).catch((e: unknown) => e as Error & { code: number })
   t.equal((err as { code: number }).code, 406)
   t.match((err as Error).message, /inequivalent arg 'durable'/)
   const ch3 = await c.createChannel()
+  ch3.on('error', () => {})
   const missing = await ch3.checkQueue(uid('missing')).catch((e: unknown) => e as { code: number; message: string })
   t.equal((missing as { code: number }).code, 404)
   t.match((missing as { message: string }).message, /NOT_FOUND - no queue/)
@@ -220,19 +223,27 @@ t.test('ack of an unknown delivery tag is a 406 channel error', async (t) => {
 })
 
 t.test('wrong password is refused with 403, forbidden vhost with 530', async (t) => {
-  const bad = await connect(cg.url.replace('guest:guest', 'guest:wrong')).catch((e: unknown) => e as Error)
-  t.match(String(bad), /ACCESS_REFUSED|403/)
-  const vhost = await connect(cg.url + 'cell9').catch((e: unknown) => e as Error)
-  t.match(String(vhost), /NOT_ALLOWED|530/)
+  const bad = await RawAmqp.open(cg.amqpPort)
+  const refused = await bad.handshake('guest', 'wrong')
+  bad.close()
+  t.equal(refused?.method?.name, 'connection.close')
+  t.match(refused?.method?.args, { replyCode: 403, replyText: /^ACCESS_REFUSED - Login was refused/ })
+  const unknown = await RawAmqp.open(cg.amqpPort)
+  const noVhost = await unknown.handshake('guest', 'guest', 'cell9')
+  unknown.close()
+  t.match(noVhost?.method?.args, { replyCode: 530, replyText: /^NOT_ALLOWED - vhost cell9 not found/ })
 })
 
 t.test('many client connections share a few broker connections', async (t) => {
-  const clients = await Promise.all(Array.from({ length: 24 }, () => client()))
+  // A fresh instance, so connections other tests are still closing do not blur the count.
+  const own = await startTestCellgate()
+  t.teardown(() => own.close())
+  const clients = await Promise.all(Array.from({ length: 24 }, () => client(own.url)))
   t.teardown(() => Promise.all(clients.map((c) => c.close())))
   const channels = await Promise.all(clients.map((c) => c.createChannel()))
   await Promise.all(channels.map((ch) => ch.checkExchange('amq.topic')))
-  t.equal(cg.clientConnections(), 24)
-  const upstream = cg.upstreamConnections()['cell1']!
+  t.equal(own.clientConnections(), 24)
+  const upstream = own.upstreamConnections()['cell1']!
   t.ok(upstream >= 1 && upstream <= 4, `24 clients over ${upstream} broker connections`)
 })
 
@@ -254,3 +265,6 @@ t.test('a consumer that never acks holds at most the prefetch cap in cellgate', 
   t.equal(ready, 2000 - 256)
   t.equal(received, 256)
 })
+
+// The root test would otherwise wait for an empty event loop, which cellgate's listener never gives.
+t.end()

@@ -11,6 +11,7 @@ Run with /usr/bin/python3 (the Debian interpreter that has oslo installed).
 """
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -23,6 +24,9 @@ import urllib.parse
 
 from oslo_config import cfg
 import oslo_messaging
+
+# `kill -USR1 <pid>` dumps every thread's stack to stderr (hang diagnosis).
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 _out_lock = threading.Lock()
 _t0 = time.monotonic()
@@ -135,7 +139,7 @@ class EventLogHandler(logging.Handler):
     def __init__(self, level):
         super().__init__(level)
         self.counts = {}
-        self.lock = threading.Lock()
+        self._count_lock = threading.Lock()
 
     def emit(self, record):
         try:
@@ -147,7 +151,7 @@ class EventLogHandler(logging.Handler):
             if rx.search(msg):
                 kind = name
                 break
-        with self.lock:
+        with self._count_lock:
             if kind:
                 self.counts[kind] = self.counts.get(kind, 0) + 1
         if kind == 'cm-heartbeat':
@@ -156,8 +160,13 @@ class EventLogHandler(logging.Handler):
              kind=kind, msg=msg.split('\n')[0][:500])
 
     def count(self, kind):
-        with self.lock:
+        with self._count_lock:
             return self.counts.get(kind, 0)
+
+
+# impl_rabbit.py and pool.py log through oslo_log, which renames "oslo_*"
+# loggers to "oslo.*"; the rest of oslo.messaging uses plain logging.
+_WATCHED_LOGGERS = ('oslo_messaging', 'oslo.messaging', 'kombu', 'amqp')
 
 
 def setup_logging(level_name='WARNING', count_cm_heartbeats=False):
@@ -171,9 +180,14 @@ def setup_logging(level_name='WARNING', count_cm_heartbeats=False):
     err.setFormatter(logging.Formatter(
         '%(asctime)s %(levelname)s %(name)s: %(message)s'))
     root.addHandler(err)
-    handler = EventLogHandler(min(level, logging.DEBUG)
-                              if count_cm_heartbeats else level)
-    for name in ('oslo_messaging', 'kombu', 'amqp'):
+    handler = EventLogHandler(logging.DEBUG)
+
+    class _Wanted(logging.Filter):
+        def filter(self, record):
+            return (record.levelno >= level or
+                    'Call monitor heartbeat' in str(record.msg))
+    handler.addFilter(_Wanted())
+    for name in _WATCHED_LOGGERS:
         lg = logging.getLogger(name)
         lg.setLevel(level)
         lg.addHandler(handler)
@@ -181,13 +195,6 @@ def setup_logging(level_name='WARNING', count_cm_heartbeats=False):
         # The client logs each call-monitor heartbeat at DEBUG only.
         logging.getLogger('oslo_messaging._drivers.amqpdriver').setLevel(
             logging.DEBUG)
-    if level > logging.DEBUG:
-        # Keep handler-level filtering for everything except the counter.
-        class _Only(logging.Filter):
-            def filter(self, record):
-                return (record.levelno >= level or
-                        'Call monitor heartbeat' in str(record.msg))
-        handler.addFilter(_Only())
     return handler
 
 

@@ -255,12 +255,17 @@ class Runner(object):
         oc.emit('ports', before=ports[0], idle_end=ports[1], after=ports[2])
         reconnects = self.log.count('reconnected')
         errors = self.log.count('connection-error')
+        # Local ports identify the TCP connections: a reconnect that the
+        # driver did not log (pool connections) still shows up here.
         same_reply = ports[0]['reply'] is not None and \
             ports[0]['reply'] == ports[2]['reply']
-        passed = all(results) and reconnects == 0 and errors == 0 and same_reply
+        same_pool = ports[0]['pool'] == ports[2]['pool']
+        passed = (all(results) and reconnects == 0 and errors == 0 and
+                  same_reply and same_pool)
         return passed, dict(ok=results.count(True), failed=results.count(False),
                             reconnects=reconnects, connection_errors=errors,
                             same_reply_connection=same_reply,
+                            same_pool_connections=same_pool,
                             heartbeat=self.args.heartbeat)
 
     def recover(self):
