@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
-import { startTestCellgate } from '../helpers/cellgate.js'
+import { RABBIT_URL, startTestCellgate } from '../helpers/cellgate.js'
 import { RawAmqp } from '../helpers/raw-amqp.js'
 
 // Protocol edge cases through cellgate, driven by amqplib as the client and checked against the
@@ -17,6 +17,13 @@ async function client(url = cg.url): Promise<ChannelModel> {
   const c = await connect(url)
   c.on('error', () => {})
   return c
+}
+
+/** Cleanup goes straight to RabbitMQ: it must not depend on the system under test. */
+async function deleteQueue(q: string): Promise<void> {
+  const c = await connect(RABBIT_URL)
+  await (await c.createChannel()).deleteQueue(q)
+  await c.close()
 }
 
 function nextMessage(ch: Channel, queue: string): Promise<ConsumeMessage> {
@@ -108,7 +115,7 @@ t.test('a broker nack reaches the client as a nack', async (t) => {
   t.teardown(() => c.close())
   const ch = await c.createConfirmChannel()
   const q = (await ch.assertQueue(uid('full'), { autoDelete: false, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } })).queue
-  t.teardown(async () => void (await (await client()).createChannel()).deleteQueue(q))
+  t.teardown(() => deleteQueue(q))
   const outcome = (body: string): Promise<string> =>
     new Promise((res) => ch.publish('', q, Buffer.from(body), {}, (err) => res(err ? 'nack' : 'ack')))
   t.equal(await outcome('first'), 'ack')
@@ -133,7 +140,7 @@ t.test('ack, reject and nack with multiple map to the right messages', async (t)
   t.teardown(() => c.close())
   const ch = await c.createConfirmChannel()
   const q = (await ch.assertQueue(uid('acks'), { autoDelete: false })).queue
-  t.teardown(async () => void (await (await client()).createChannel()).deleteQueue(q))
+  t.teardown(() => deleteQueue(q))
   for (let i = 1; i <= 6; i++) ch.sendToQueue(q, Buffer.from(String(i)))
   await ch.waitForConfirms()
   const got: ConsumeMessage[] = []
@@ -180,7 +187,7 @@ t.test('client cancel stops deliveries', async (t) => {
   t.teardown(() => c.close())
   const ch = await c.createConfirmChannel()
   const q = (await ch.assertQueue(uid('ccancel'), { autoDelete: false })).queue
-  t.teardown(async () => void (await (await client()).createChannel()).deleteQueue(q))
+  t.teardown(() => deleteQueue(q))
   let seen = 0
   const { consumerTag } = await ch.consume(q, () => seen++, { noAck: true })
   await ch.cancel(consumerTag)
@@ -237,9 +244,11 @@ t.test('wrong password is refused with 403, forbidden vhost with 530', async (t)
 t.test('many client connections share a few broker connections', async (t) => {
   // A fresh instance, so connections other tests are still closing do not blur the count.
   const own = await startTestCellgate()
-  t.teardown(() => own.close())
   const clients = await Promise.all(Array.from({ length: 24 }, () => client(own.url)))
-  t.teardown(() => Promise.all(clients.map((c) => c.close())))
+  t.teardown(async () => {
+    await Promise.all(clients.map((c) => c.close()))
+    await own.close()
+  })
   const channels = await Promise.all(clients.map((c) => c.createChannel()))
   await Promise.all(channels.map((ch) => ch.checkExchange('amq.topic')))
   t.equal(own.clientConnections(), 24)
@@ -249,10 +258,8 @@ t.test('many client connections share a few broker connections', async (t) => {
 
 t.test('a consumer that never acks holds at most the prefetch cap in cellgate', async (t) => {
   const c = await client()
-  t.teardown(() => c.close())
   const ch = await c.createConfirmChannel()
   const q = (await ch.assertQueue(uid('slow'), { autoDelete: false })).queue
-  t.teardown(async () => void (await (await client()).createChannel()).deleteQueue(q))
   for (let i = 0; i < 2000; i++) ch.sendToQueue(q, Buffer.alloc(100))
   await ch.waitForConfirms()
   let received = 0
@@ -264,6 +271,8 @@ t.test('a consumer that never acks holds at most the prefetch cap in cellgate', 
   t.equal(unacked, 256, 'the broker holds back everything past the cap')
   t.equal(ready, 2000 - 256)
   t.equal(received, 256)
+  await c.close()
+  await deleteQueue(q)
 })
 
 // The root test would otherwise wait for an empty event loop, which cellgate's listener never gives.
