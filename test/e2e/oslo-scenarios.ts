@@ -43,11 +43,14 @@ export function registerOsloScenarios(t: T, url: string, label: string, opts: Os
   const run = uniqueName(label)
   const name = (what: string): string => `${run}-${what}`
   const idleSeconds = opts.idleSeconds ?? 20
+  // A non-default control exchange (like nova's "nova"); oslo declares it
+  // non-auto-delete, so the teardown deletes it.
+  const customExchange = name('exchange')
 
   if (opts.cleanup ?? true) {
     t.teardown(async () => {
       const cleanupOpts = opts.cleanupVhost ? { vhost: opts.cleanupVhost } : {}
-      await deleteByPrefix(run, cleanupOpts).catch((err: unknown) => {
+      await deleteByPrefix(run, { ...cleanupOpts, exchanges: [customExchange] }).catch((err: unknown) => {
         t.comment(`cleanup of ${run}* failed: ${String(err)}`)
       })
     })
@@ -230,6 +233,22 @@ export function registerOsloScenarios(t: T, url: string, label: string, opts: Os
         t.equal(s.named('stopped').length, 1, 'printed "stopped"')
       }
     })
+  })
+
+  // ------------------------------------------------------------------------
+  t.test(`${label}: Target.exchange: call and cast through a non-default exchange`, async (t) => {
+    const topic = name('xrpc')
+    const srv = await server(t, topic, 'x1', ['--exchange', customExchange])
+    const value = { via: customExchange }
+    const r = await client(t, topic, 'call', ['--exchange', customExchange, '--count', '2', '--value', JSON.stringify(value)])
+    t.equal(r.code, 0, 'client exit status 0', { diag: r.proc.diagnostics() })
+    t.hasStrict(r.summary, { passed: true, ok: 2, failed: 0, mismatched: 0 })
+    const prefix = name('xcast')
+    const c = await client(t, topic, 'cast', ['--exchange', customExchange, '--server', 'x1', '--count', '1', '--tag-prefix', prefix])
+    t.equal(c.code, 0, 'cast client exit status 0', { diag: c.proc.diagnostics() })
+    const got = await receivedSettled([srv], 'record', 1, (e) => tagOf(e).startsWith(prefix))
+    t.same(got.map(tagOf), [`${prefix}-0`], 'cast recorded once')
+    t.equal(received([srv], 'echo').length, 2, 'both calls executed once')
   })
 
   // ------------------------------------------------------------------------
