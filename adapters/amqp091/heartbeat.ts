@@ -1,7 +1,10 @@
 /**
  * Heartbeats towards one client, per AMQP 0-9-1 §4.2.7 and what oslo expects (oslo-wire §2.7):
- * send a heartbeat when we wrote nothing for H/2, and give up on a client silent for 2H. Any
- * frame counts as traffic both ways. While cellgate itself pauses reading the socket (flow
+ * send a heartbeat when we wrote nothing for H/4 (so no gap exceeds H/2), and give up on a client
+ * only after 3H of silence. RabbitMQ checks once per interval and closes after two empty checks,
+ * i.e. between 2H and 3H; py-amqp listeners send late (only after H of their own silence, checked
+ * on a coarse tick), so anything stricter than RabbitMQ's upper bound drops healthy oslo
+ * connections with a short heartbeat. Any frame counts as traffic both ways. While cellgate itself pauses reading the socket (flow
  * control), the client's silence is ours, so the timeout is suspended.
  */
 export interface HeartbeatIO {
@@ -44,7 +47,7 @@ export class Heartbeat {
 
   tick(now: number): void {
     const ms = this.seconds * 1000
-    if (!this.suspended && now - this.lastReceived > 2 * ms) {
+    if (!this.suspended && now - this.lastReceived > 3 * ms) {
       this.stop()
       this.io.timedOut()
       return
