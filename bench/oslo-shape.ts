@@ -294,13 +294,17 @@ export class RpcRig {
     return performance.now() - t0
   }
 
-  /** `total` calls by `concurrency` callers in parallel, each calling sequentially. */
-  async run(total: number, concurrency: number): Promise<CallResult> {
+  /**
+   * `total` calls by `concurrency` callers in parallel, each calling sequentially; no new call
+   * starts after `maxMs` (bounds the run when a target is pathologically slow).
+   */
+  async run(total: number, concurrency: number, maxMs = Number.POSITIVE_INFINITY): Promise<CallResult> {
     const latencies: number[] = []
     let errors = 0
     let next = 0
+    const deadline = performance.now() + maxMs
     const worker = async (): Promise<void> => {
-      while (next < total) {
+      while (next < total && performance.now() < deadline) {
         const n = next++
         try {
           latencies.push(await this.call(n))

@@ -184,7 +184,7 @@ export class ClientChannel implements UpstreamChannelHandler {
       default: {
         // Server-to-client methods, or methods that arrive in the wrong place.
         const info = methodInfo[m.name]
-        throw amqpError(540, `${m.name} is not accepted from a client`, info.classId, info.methodId)
+        throw amqpError(503, `${m.name} is not accepted from a client`, info.classId, info.methodId)
       }
     }
   }

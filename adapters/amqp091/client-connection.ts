@@ -126,7 +126,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     if (this.phase === 'closed') return
     try {
       if (type === FRAME_HEARTBEAT) {
-        if (channel !== 0) throw amqpError(501, `heartbeat frame on channel ${channel}`)
+        if (channel !== 0) throw amqpError(505, `heartbeat frame on channel ${channel}`)
         return
       }
       if (this.phase === 'closing') return this.whileClosing(type, channel, payload)
@@ -311,7 +311,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
         if (m.name === 'connection.update-secret') {
           return this.sendMethod(0, { name: 'connection.update-secret-ok', args: {} })
         }
-        throw amqpError(503, `${m.name} is not valid on channel 0 of an open connection`, ...ids(m))
+        throw amqpError(504, `${m.name} is not valid on channel 0`, ...ids(m))
       default:
         throw unexpected(m, 'nothing')
     }
@@ -407,7 +407,9 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
 
   private onError(err: unknown): void {
     if (err instanceof AmqpCodecError) {
-      const code = err.code === 'UNKNOWN_METHOD' ? 540 : 502
+      // RabbitMQ reports undecodable arguments as FRAME_ERROR; for unknown method ids it drops the
+      // socket without a word, where cellgate says NOT_IMPLEMENTED first.
+      const code = err.code === 'UNKNOWN_METHOD' ? 540 : 501
       this.connectionError(amqpError(code, err.message, err.classId ?? 0, err.methodId ?? 0))
       return
     }
