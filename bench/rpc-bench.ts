@@ -498,7 +498,9 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), load average at start ${machine.loadavgAtStart.join(' / ')}, Node ${machine.node}, RabbitMQ ${machine.rabbitmq}; shared and noisy, so read the ratios, not the absolute numbers`,
     `- Command: \`${command}\``,
     `- Settings: ${opts.rounds} rounds, targets interleaved (order rotated per round); per round and target ${callsPerRound} measured calls per caller count (after ${opts.warmupCalls} warm-up calls per level once, and 20 per segment), ${msgsPerRound} throughput messages; ${opts.pool} SEND connections per RPC client and server. Figures are medians over rounds; ×direct ratios are medians of per-round ratios.`,
-    '- Targets: **direct** = RabbitMQ; **relay** = `bench/tcp-relay.ts` child process piping bytes (the floor of any userspace proxy); **cellgate** = `node ${opts.cellgateMain} serve` child process with default config (proxy CPU from /proc/<pid>/stat utime+stime).',
+    '- Targets: **direct** = RabbitMQ; **relay** = `bench/tcp-relay.ts` child process piping bytes (the floor of any userspace proxy); **cellgate** = `node ' +
+      opts.cellgateMain +
+      ' serve` child process with default config (proxy CPU from /proc/<pid>/stat utime+stime).',
     '',
   ].join('\n')
 

@@ -1,0 +1,91 @@
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { parseSaslResponse, UserDirectory } from '../../adapters/amqp091/auth.js'
+import { DeliveryTagMap } from '../../adapters/amqp091/delivery-tags.js'
+import { Heartbeat } from '../../adapters/amqp091/heartbeat.js'
+import { SerialQueue } from '../../adapters/amqp091/serial-queue.js'
+import { encodeFieldTable } from '../../adapters/amqp091/field-table.js'
+
+t.test('delivery tags: one client sequence over broker channel generations', async (t) => {
+  const m = new DeliveryTagMap()
+  t.equal(m.toClient(1), 1)
+  t.equal(m.toClient(2), 2)
+  t.same(m.toBroker(2, false), { kind: 'current', brokerTag: 2 })
+  t.same(m.toBroker(3, false), { kind: 'unknown' }, 'never delivered')
+  t.same(m.toBroker(0, false), { kind: 'unknown' }, 'tag 0 alone is not a tag')
+  t.same(m.toBroker(0, true), { kind: 'current', brokerTag: 0 }, 'tag 0 with multiple means everything')
+  m.newGeneration() // broker channel replaced: its tags restart at 1
+  t.equal(m.toClient(1), 3)
+  t.same(m.toBroker(2, false), { kind: 'stale' }, 'delivered by the dead channel: the broker redelivers it')
+  t.same(m.toBroker(3, true), { kind: 'current', brokerTag: 1 })
+})
+
+t.test('SASL responses', async (t) => {
+  t.same(parseSaslResponse('PLAIN', Buffer.from('\0nova\0s3cret')), { user: 'nova', password: 's3cret' })
+  t.same(parseSaslResponse('PLAIN', Buffer.from('authz\0nova\0pw')), { user: 'nova', password: 'pw' })
+  t.equal(parseSaslResponse('PLAIN', Buffer.from('nova:pw')), null)
+  // AMQPLAIN is a field table without its length prefix (py-amqp's default).
+  const table = encodeFieldTable({ LOGIN: 'nova', PASSWORD: 'pw' }).subarray(4)
+  t.same(parseSaslResponse('AMQPLAIN', table), { user: 'nova', password: 'pw' })
+  t.equal(parseSaslResponse('AMQPLAIN', Buffer.from([1, 2, 3])), null, 'garbage is a refused login, not a crash')
+  t.equal(parseSaslResponse('EXTERNAL', Buffer.alloc(0)), null)
+})
+
+t.test('users: passwords in clear or as sha256, vhost grants', async (t) => {
+  const dir = new UserDirectory([
+    { name: 'a', password: 'pa', vhosts: ['/'] },
+    { name: 'b', passwordSha256: createHash('sha256').update('pb').digest('hex'), vhosts: ['*'] },
+  ])
+  const a = dir.authenticate({ user: 'a', password: 'pa' })
+  t.ok(a)
+  t.equal(dir.authenticate({ user: 'a', password: 'pb' }), null)
+  t.equal(dir.authenticate({ user: 'nobody', password: 'pa' }), null)
+  const b = dir.authenticate({ user: 'b', password: 'pb' })
+  t.ok(b)
+  t.equal(dir.mayOpen(a!, '/'), true)
+  t.equal(dir.mayOpen(a!, 'cell1'), false)
+  t.equal(dir.mayOpen(b!, 'cell1'), true)
+})
+
+t.test('heartbeat: sends within H/2 of silence, gives up after 3H', async (t) => {
+  const sent: number[] = []
+  let timedOut = false
+  const start = Date.now()
+  const hb = new Heartbeat(10, { send: () => sent.push(1), timedOut: () => (timedOut = true) })
+  t.teardown(() => hb.stop())
+  hb.sent()
+  hb.received()
+  hb.tick(start + 2_000)
+  t.equal(sent.length, 0, 'no heartbeat while we wrote recently')
+  hb.tick(start + 2_600)
+  t.equal(sent.length, 1, 'a heartbeat after H/4 of our silence keeps gaps under H/2')
+  hb.tick(start + 29_000)
+  t.equal(timedOut, false, 'a client silent for 2.9H is still alive')
+  hb.suspendTimeout(true)
+  hb.tick(start + 60_000)
+  t.equal(timedOut, false, 'no timeout while cellgate itself is not reading')
+  hb.suspendTimeout(false)
+  hb.tick(Date.now() + 30_001)
+  t.equal(timedOut, true, 'silent for more than 3H')
+})
+
+t.test('serial queue keeps order across async steps and survives failures', async (t) => {
+  const seen: string[] = []
+  const errors: unknown[] = []
+  const q = new SerialQueue((e) => errors.push(e))
+  q.push(() => void seen.push('a'))
+  q.push(async () => {
+    await new Promise((r) => setTimeout(r, 20))
+    seen.push('b')
+  })
+  q.push(() => {
+    throw new Error('boom')
+  })
+  q.push(() => void seen.push('c'))
+  q.pushFront(() => void seen.push('first-after-b'))
+  t.equal(q.idle, false)
+  await new Promise((r) => setTimeout(r, 60))
+  t.same(seen, ['a', 'b', 'first-after-b', 'c'])
+  t.equal(errors.length, 1)
+  t.equal(q.idle, true)
+})
