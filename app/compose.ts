@@ -36,6 +36,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
           cell: c.name,
           url: c.rabbit,
           maxConnections: config.upstream.connectionsPerCell,
+          channelsPerConnection: config.upstream.channelsPerConnection,
           heartbeatSeconds: config.upstream.heartbeat,
           reconnectDelayMs: config.upstream.reconnectDelayMs,
           reconnectMaxDelayMs: config.upstream.reconnectMaxDelayMs,

@@ -7,6 +7,8 @@ export interface CellPoolOptions {
   /** Broker URL, e.g. amqp://guest:guest@127.0.0.1:5672/ ; its path is the upstream vhost. */
   url: string
   maxConnections: number
+  /** Past this many open channels a connection counts as full and another one is opened (while under maxConnections). */
+  channelsPerConnection: number
   heartbeatSeconds: number
   reconnectDelayMs: number
   reconnectMaxDelayMs: number
@@ -61,7 +63,10 @@ export class CellPool {
       undefined,
     )
     const roomForMore = this.live.length < this.opts.maxConnections
-    if (least !== undefined && (least.attachedCount === 0 || !roomForMore)) return least
+    if (least === undefined) return this.connectOnce()
+    const idle = least.attachedCount === 0 && least.openChannels < this.opts.channelsPerConnection
+    // Spread clients over up to maxConnections connections; once at the limit, share the least busy.
+    if (idle || !roomForMore) return least
     return this.connectOnce()
   }
 
