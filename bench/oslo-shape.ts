@@ -161,6 +161,7 @@ export class RpcRig {
   unexpectedReplies = 0
   serverErrors = 0
   requestsServed = 0
+  private aborted = false
 
   private constructor(
     readonly target: Target,
@@ -304,7 +305,7 @@ export class RpcRig {
     let next = 0
     const deadline = performance.now() + maxMs
     const worker = async (): Promise<void> => {
-      while (next < total && performance.now() < deadline) {
+      while (next < total && performance.now() < deadline && !this.aborted) {
         const n = next++
         try {
           latencies.push(await this.call(n))
@@ -319,7 +320,13 @@ export class RpcRig {
     return { latencies, errors, elapsedMs: performance.now() - t0 }
   }
 
+  /** Stops `run` loops from starting calls (interrupt): in-flight calls still settle. */
+  abort(): void {
+    this.aborted = true
+  }
+
   async close(): Promise<void> {
+    this.aborted = true
     for (const p of this.pending.values()) clearTimeout(p.timer)
     this.pending.clear()
     await Promise.allSettled([this.clientSend.close(), this.serverSend.close(), this.replyConn.close(), this.serverListen.close()])
@@ -357,6 +364,8 @@ export class ThroughputRig {
   private readonly seqOffset: number
   private nextSeq = 0
   private onDelivery: (seq: number) => void = () => {}
+  private abortRun: () => void = () => {}
+  private aborted = false
   stray = 0
 
   private constructor(
@@ -420,6 +429,7 @@ export class ThroughputRig {
 
   /** Publishes `count` messages with at most `window` unconfirmed; resolves when all were delivered (or timed out). */
   async run(count: number, window: number, timeoutMs: number): Promise<ThroughputResult> {
+    if (this.aborted) throw new Error('aborted')
     const base = this.nextSeq
     this.nextSeq += count
     const seen = new Uint8Array(count)
@@ -447,6 +457,7 @@ export class ThroughputRig {
     const check = (): void => {
       if (delivered >= count && confirmed + nacked >= count) finish()
     }
+    this.abortRun = finish
     this.onDelivery = (seq) => {
       const i = seq - base
       if (i < 0 || i >= count) {
@@ -476,7 +487,7 @@ export class ThroughputRig {
       pump()
     }
     const pump = (): void => {
-      if (waitingDrain) return
+      if (waitingDrain || this.aborted) return
       while (outstanding < window && sent < count) {
         const seq = base + sent
         sent++
@@ -523,7 +534,14 @@ export class ThroughputRig {
     }
   }
 
+  /** Ends a running `run` early (interrupt). */
+  abort(): void {
+    this.aborted = true
+    this.abortRun()
+  }
+
   async close(): Promise<void> {
+    this.abort()
     await Promise.allSettled([this.pubConn.close(), this.conConn.close()])
   }
 }

@@ -173,6 +173,9 @@ const rpcRigs = new Map<TargetName, RpcRig>()
 const tpRigs = new Map<TargetName, ThroughputRig>()
 let names: BenchNames | undefined
 let cleaning: Promise<void> | undefined
+/** Set once cleanup starts: the scenario loops stop instead of running on closed connections. */
+let aborted = false
+let interrupted = false
 
 function cpuSnap(): CpuSnap {
   const u = process.cpuUsage()
@@ -204,7 +207,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
 function cleanup(opts: Pick<Opts, 'rabbitHost' | 'rabbitPort'>): Promise<void> {
   cleaning ??= (async () => {
     const queues = [...[...rpcRigs.values()].flatMap((r) => r.queues()), ...[...tpRigs.values()].map((r) => r.queue)]
-    await withTimeout(Promise.allSettled([...rpcRigs.values(), ...tpRigs.values()].map((r) => r.close())), 10_000)
+    aborted = true
+    for (const r of [...rpcRigs.values(), ...tpRigs.values()]) r.abort()
+    // After Ctrl-C the children got SIGINT too (same process group) and amqplib's close() of a
+    // connection whose peer vanished may never settle: do not wait long for it then.
+    await withTimeout(Promise.allSettled([...rpcRigs.values(), ...tpRigs.values()].map((r) => r.close())), interrupted ? 2_000 : 10_000)
     if (names && queues.length > 0) {
       // Delete over a direct connection: works even if a proxy child is already in trouble.
       const deleted = await withTimeout(
@@ -302,6 +309,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   }
 
   for (const t of order) {
+    if (aborted) throw new Error('interrupted')
     progress(`${t}: opening rigs (${2 * opts.pool + 4} connections)`)
     rpcRigs.set(t, await RpcRig.open(targets[t], names, opts.pool))
     tpRigs.set(t, await ThroughputRig.open(targets[t], names, opts.size, opts.prefetch))
@@ -310,6 +318,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
 
   // Warm-up (not recorded): JIT, connection pools, caches on every target.
   for (const t of order) {
+    if (aborted) throw new Error('interrupted')
     const rig = rpcRigs.get(t)!
     for (const c of opts.concurrency) await rig.run(opts.warmupCalls, c, opts.segmentMaxMs)
     await tpRigs.get(t)!.run(Math.min(5000, Math.ceil(opts.messages / opts.rounds)), opts.window, 60_000)
@@ -327,6 +336,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
     const ord = rotate(order, r)
     for (const c of opts.concurrency) {
       for (const t of ord) {
+        if (aborted) throw new Error('interrupted')
         const rig = rpcRigs.get(t)!
         await rig.run(Math.min(20, callsPerRound), c, opts.segmentMaxMs) // re-warm after switching targets
         const a = cpuSnap()
@@ -351,6 +361,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
       }
     }
     for (const t of ord) {
+      if (aborted) throw new Error('interrupted')
       const a = cpuSnap()
       const res = await tpRigs.get(t)!.run(msgsPerRound, opts.window, 20_000 + msgsPerRound)
       const b = cpuSnap()
@@ -498,9 +509,13 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), load average at start ${machine.loadavgAtStart.join(' / ')}, Node ${machine.node}, RabbitMQ ${machine.rabbitmq}; shared and noisy, so read the ratios, not the absolute numbers`,
     `- Command: \`${command}\``,
     `- Settings: ${opts.rounds} rounds, targets interleaved (order rotated per round); per round and target ${callsPerRound} measured calls per caller count (after ${opts.warmupCalls} warm-up calls per level once, and 20 per segment), ${msgsPerRound} throughput messages; ${opts.pool} SEND connections per RPC client and server. Figures are medians over rounds; ×direct ratios are medians of per-round ratios.`,
-    '- Targets: **direct** = RabbitMQ; **relay** = `bench/tcp-relay.ts` child process piping bytes (the floor of any userspace proxy); **cellgate** = `node ' +
-      opts.cellgateMain +
-      ' serve` child process with default config (proxy CPU from /proc/<pid>/stat utime+stime).',
+    `- Targets: ${[
+      '**direct** = RabbitMQ',
+      order.includes('relay') ? '**relay** = `bench/tcp-relay.ts` child process piping bytes (the floor of any userspace proxy)' : '',
+      order.includes('cellgate') ? `**cellgate** = \`node ${opts.cellgateMain} serve\` child process, built-in default config` : '',
+    ]
+      .filter(Boolean)
+      .join('; ')}. Proxy CPU = utime+stime from /proc/<pid>/stat; broker CPU = the beam.smp process (includes whatever else uses RabbitMQ meanwhile).`,
     '',
   ].join('\n')
 
@@ -548,7 +563,6 @@ async function main(): Promise<number> {
     return 2
   }
   if (!opts.targets.includes('direct')) progress('note: without the direct target there are no ratios')
-  let interrupted = false
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) {
       killAllChildrenSync()
@@ -567,6 +581,7 @@ async function main(): Promise<number> {
     await run(opts, argv)
     return 0
   } catch (err) {
+    if (interrupted) return 130
     progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
     return 1
   } finally {

@@ -1,11 +1,17 @@
 /**
- * Heartbeats towards one client, per AMQP 0-9-1 §4.2.7 and what oslo expects (oslo-wire §2.7):
- * send a heartbeat when we wrote nothing for H/4 (so no gap exceeds H/2), and give up on a client
- * only after 3H of silence. RabbitMQ checks once per interval and closes after two empty checks,
- * i.e. between 2H and 3H; py-amqp listeners send late (only after H of their own silence, checked
- * on a coarse tick), so anything stricter than RabbitMQ's upper bound drops healthy oslo
- * connections with a short heartbeat. Any frame counts as traffic both ways. While cellgate itself pauses reading the socket (flow
- * control), the client's silence is ours, so the timeout is suspended.
+ * Heartbeats towards one client, as RabbitMQ does them (AMQP 0-9-1 §4.2.7, oslo-wire §2.7).
+ *
+ * Sending: every H/2, if nothing was written since the previous check, one heartbeat frame, so an
+ * idle client hears from us every H/2. Not more often: py-amqp's drain_events restarts its read
+ * timeout (1 s in oslo's poll loop) on every frame, heartbeats included, and only ticks its own
+ * heartbeat when a read times out; a server chattier than once a second starves the client's
+ * heartbeats and then drops it for silence.
+ *
+ * Receiving: give up on a client only after 3H without a byte. RabbitMQ checks once per H and
+ * closes after two empty checks, i.e. between 2H and 3H; py-amqp listeners send late (after H of
+ * their own silence, on a coarse tick), so anything stricter than RabbitMQ's upper bound drops
+ * healthy oslo connections. While cellgate itself pauses reading (flow control), the client's
+ * silence is ours, so the timeout is suspended.
  */
 export interface HeartbeatIO {
   send(): void
@@ -13,7 +19,7 @@ export interface HeartbeatIO {
 }
 
 export class Heartbeat {
-  private lastSent = Date.now()
+  private wroteSinceCheck = true
   private lastReceived = Date.now()
   private suspended = false
   private readonly timer: NodeJS.Timeout
@@ -23,13 +29,12 @@ export class Heartbeat {
     private readonly io: HeartbeatIO,
     now: () => number = Date.now,
   ) {
-    // Checking every H/4 and sending after H/4 of our silence keeps every gap at most H/2.
-    this.timer = setInterval(() => this.tick(now()), Math.max(250, (seconds * 1000) / 4))
+    this.timer = setInterval(() => this.tick(now()), (seconds * 1000) / 2)
     this.timer.unref()
   }
 
   sent(): void {
-    this.lastSent = Date.now()
+    this.wroteSinceCheck = true
   }
 
   received(): void {
@@ -45,13 +50,14 @@ export class Heartbeat {
     clearInterval(this.timer)
   }
 
+  /** One H/2 period elapsed. */
   tick(now: number): void {
-    const ms = this.seconds * 1000
-    if (!this.suspended && now - this.lastReceived > 3 * ms) {
+    if (!this.suspended && now - this.lastReceived > 3 * this.seconds * 1000) {
       this.stop()
       this.io.timedOut()
       return
     }
-    if (now - this.lastSent >= ms / 4) this.io.send()
+    if (!this.wroteSinceCheck) this.io.send()
+    this.wroteSinceCheck = false
   }
 }
