@@ -410,11 +410,19 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
       ]
     }),
   )
-  const perRoundRatio = (t: TargetName, c: number, f: 'p50' | 'p99'): number => {
+  const roundRatios = (t: TargetName, c: number, f: 'p50' | 'p99'): number[] => {
     const xs = rpc[key(t, c)] ?? []
     const ds = rpc[key('direct', c)] ?? []
-    return median(xs.map((s, i) => ratio(s.summary[f], ds[i]?.summary[f])))
+    return xs.map((s, i) => ratio(s.summary[f], ds[i]?.summary[f]))
   }
+  const perRoundRatio = (t: TargetName, c: number, f: 'p50' | 'p99'): number => median(roundRatios(t, c, f))
+  /** "median (min–max over rounds)" of per-round ratios. */
+  const withRange = (xs: number[]): string => {
+    const ok = xs.filter(Number.isFinite)
+    if (ok.length < 2) return fmt(median(ok))
+    return `${fmt(median(ok))} (${fmt(Math.min(...ok))}–${fmt(Math.max(...ok))})`
+  }
+  const tpRatios = (t: TargetName): number[] => (tp[t] ?? []).map((s, i) => ratio(s.msgPerSec, tp.direct?.[i]?.msgPerSec))
   const tpAgg = Object.fromEntries(
     order.map((t) => {
       const segs = tp[t] ?? []
@@ -460,7 +468,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   const lines: string[] = []
   lines.push('### RPC call round trip (oslo-shaped call: request publish + confirm, server ack + reply publish + confirm, reply delivered)')
   lines.push('')
-  lines.push('| target | callers | p50 ms | p99 ms | mean ms | calls/s | p50 ×direct | p99 ×direct | p50 goal ≤1.15× | proxy CPU µs/call |')
+  lines.push('| target | callers | p50 ms | p99 ms | mean ms | calls/s | p50 ×direct (range) | p99 ×direct | p50 goal ≤1.15× | proxy CPU µs/call |')
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|')
   for (const c of opts.concurrency) {
     for (const t of order) {
@@ -468,21 +476,21 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
       if (!a) continue
       const cpu = t === 'cellgate' ? a.cpuUsPerCall.cellgate : t === 'relay' ? a.cpuUsPerCall.relay : undefined
       lines.push(
-        `| ${t} | ${c} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.mean, 3)} | ${fmt(a.callsPerSec, 0)} | ${t === 'direct' ? '1.00' : fmt(perRoundRatio(t, c, 'p50'))} | ${t === 'direct' ? '1.00' : fmt(perRoundRatio(t, c, 'p99'))} | ${t === 'direct' ? '—' : yes(goals[t]?.p50[`c${c}`]?.met)} | ${t === 'direct' ? '—' : fmt(cpu, 1)} |`,
+        `| ${t} | ${c} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.mean, 3)} | ${fmt(a.callsPerSec, 0)} | ${t === 'direct' ? '1.00' : withRange(roundRatios(t, c, 'p50'))} | ${t === 'direct' ? '1.00' : fmt(perRoundRatio(t, c, 'p99'))} | ${t === 'direct' ? '—' : yes(goals[t]?.p50[`c${c}`]?.met)} | ${t === 'direct' ? '—' : fmt(cpu, 1)} |`,
       )
     }
   }
   lines.push('')
   lines.push(`### publish→deliver throughput (1 confirm-mode publisher, window ${opts.window}; 1 consumer, prefetch ${opts.prefetch}, ack each; ${bodySize} B bodies)`)
   lines.push('')
-  lines.push('| target | msg/s | ×direct | goal ≥0.9× | proxy CPU µs/msg | broker CPU µs/msg | bench client CPU µs/msg | lost | dup | nacked |')
+  lines.push('| target | msg/s | ×direct (range) | goal ≥0.9× | proxy CPU µs/msg | broker CPU µs/msg | bench client CPU µs/msg | lost | dup | nacked |')
   lines.push('|---|---:|---:|:---:|---:|---:|---:|---:|---:|---:|')
   for (const t of order) {
     const a = tpAgg[t]
     if (!a) continue
     const proxyCpu = t === 'cellgate' ? a.cpuUsPerMsg.cellgate : t === 'relay' ? a.cpuUsPerMsg.relay : undefined
     lines.push(
-      `| ${t} | ${fmt(a.msgPerSec, 0)} | ${t === 'direct' ? '1.00' : fmt(a.vsDirect)} | ${t === 'direct' ? '—' : yes(goals[t]?.throughput.met)} | ${t === 'direct' ? '—' : fmt(proxyCpu, 1)} | ${fmt(a.cpuUsPerMsg.broker, 1)} | ${fmt(a.cpuUsPerMsg.client, 1)} | ${a.lost} | ${a.duplicates} | ${a.nacked} |`,
+      `| ${t} | ${fmt(a.msgPerSec, 0)} | ${t === 'direct' ? '1.00' : withRange(tpRatios(t))} | ${t === 'direct' ? '—' : yes(goals[t]?.throughput.met)} | ${t === 'direct' ? '—' : fmt(proxyCpu, 1)} | ${fmt(a.cpuUsPerMsg.broker, 1)} | ${fmt(a.cpuUsPerMsg.client, 1)} | ${a.lost} | ${a.duplicates} | ${a.nacked} |`,
     )
   }
   lines.push('')

@@ -19,7 +19,8 @@ export type Connector = (url: string, clientName: string, heartbeat: number) => 
 const amqplibConnector: Connector = (url, clientName, heartbeat) => {
   const u = new URL(url)
   u.searchParams.set('heartbeat', String(heartbeat))
-  return connect(u.toString(), { clientProperties: { connection_name: clientName, product: 'cellgate' } })
+  // noDelay: without it Nagle and delayed ACKs add ~40 ms to every lone RPC through cellgate.
+  return connect(u.toString(), { noDelay: true, clientProperties: { connection_name: clientName, product: 'cellgate' } })
 }
 
 export class PoolClosedError extends Error {

@@ -72,7 +72,11 @@ export class UpstreamChannel {
     mandatory: boolean,
     confirmed: (nacked: boolean) => void,
   ): boolean {
-    const options: Options.Publish = { ...(props as Options.Publish), mandatory }
+    // The properties object is ours (decoded for this message), so amqplib may take it as its
+    // options directly: no copy per message.
+    const options = props as Options.Publish
+    options.mandatory = mandatory
+    this.connection.batchWrites()
     return this.ch.publish(exchange, routingKey, body, options, (err: unknown) => confirmed(err != null))
   }
 
@@ -155,15 +159,21 @@ export class UpstreamChannel {
   }
 
   ack(deliveryTag: number, multiple: boolean): void {
-    if (!this.done) this.ch.ack(tagOnly(deliveryTag), multiple)
+    if (this.done) return
+    this.connection.batchWrites()
+    this.ch.ack(tagOnly(deliveryTag), multiple)
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    if (!this.done) this.ch.nack(tagOnly(deliveryTag), multiple, requeue)
+    if (this.done) return
+    this.connection.batchWrites()
+    this.ch.nack(tagOnly(deliveryTag), multiple, requeue)
   }
 
   reject(deliveryTag: number, requeue: boolean): void {
-    if (!this.done) this.ch.reject(tagOnly(deliveryTag), requeue)
+    if (this.done) return
+    this.connection.batchWrites()
+    this.ch.reject(tagOnly(deliveryTag), requeue)
   }
 
   /** Closes the broker channel; consumers end and unacked messages return to their queues. */

