@@ -76,7 +76,6 @@ export class UpstreamChannel {
     // options directly: no copy per message.
     const options = props as Options.Publish
     options.mandatory = mandatory
-    this.connection.batchWrites()
     return this.ch.publish(exchange, routingKey, body, options, (err: unknown) => confirmed(err != null))
   }
 
@@ -160,19 +159,16 @@ export class UpstreamChannel {
 
   ack(deliveryTag: number, multiple: boolean): void {
     if (this.done) return
-    this.connection.batchWrites()
     this.ch.ack(tagOnly(deliveryTag), multiple)
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
     if (this.done) return
-    this.connection.batchWrites()
     this.ch.nack(tagOnly(deliveryTag), multiple, requeue)
   }
 
   reject(deliveryTag: number, requeue: boolean): void {
     if (this.done) return
-    this.connection.batchWrites()
     this.ch.reject(tagOnly(deliveryTag), requeue)
   }
 

@@ -20,8 +20,6 @@ export class UpstreamConnection {
   private alive = true
   blocked = false
   openChannels = 0
-  private readonly socket: Socket | undefined
-  private corked = false
 
   constructor(
     readonly id: string,
@@ -29,7 +27,7 @@ export class UpstreamConnection {
     private readonly model: ChannelModel,
     private readonly log: Logger,
   ) {
-    this.socket = socketOf(model)
+    batchMuxWrites(model)
     model.on('blocked', (reason: string) => {
       this.blocked = true
       log.warn('broker blocked the connection', { reason })
@@ -61,22 +59,6 @@ export class UpstreamConnection {
     this.listeners.delete(listener)
   }
 
-  /**
-   * amqplib writes every frame with its own syscall. Corking the socket until the end of this
-   * turn of the event loop (amqplib's muxer writes on nextTick, before setImmediate) sends a
-   * burst of publishes and acks in one write: measured 78 → 54 µs CPU per forwarded message.
-   */
-  batchWrites(): void {
-    const socket = this.socket
-    if (this.corked || socket === undefined) return
-    this.corked = true
-    socket.cork()
-    setImmediate(() => {
-      this.corked = false
-      socket.uncork()
-    })
-  }
-
   async openChannel(): Promise<ConfirmChannel> {
     const ch = await this.model.createConfirmChannel()
     this.openChannels++
@@ -103,8 +85,25 @@ export class UpstreamConnection {
   }
 }
 
-/** amqplib keeps its socket at connection.stream (not public API; if it moves, writes just go out unbatched). */
-function socketOf(model: ChannelModel): Socket | undefined {
-  const stream = (model as unknown as { connection?: { stream?: unknown } }).connection?.stream
-  return stream !== null && typeof stream === 'object' && typeof (stream as Socket).cork === 'function' ? (stream as Socket) : undefined
+/**
+ * amqplib writes every frame with its own syscall: its muxer drains the channels' frame queues
+ * one write at a time. Corking the socket around one muxer round sends a burst of publishes and
+ * acks in one writev (measured: 40% of cellgate's CPU was in single writes). This reaches into
+ * amqplib's internals (connection.stream, connection.muxer._readIncoming); if they move, writes
+ * simply go out one by one again.
+ */
+function batchMuxWrites(model: ChannelModel): void {
+  const internals = (model as unknown as { connection?: { stream?: unknown; muxer?: { _readIncoming?: unknown } } }).connection
+  const socket = internals?.stream as Socket | undefined
+  const muxer = internals?.muxer
+  if (typeof socket?.cork !== 'function' || muxer === undefined || typeof muxer._readIncoming !== 'function') return
+  const round = muxer._readIncoming as () => void
+  muxer._readIncoming = function corkedRound(this: unknown): void {
+    socket.cork()
+    try {
+      round.call(this)
+    } finally {
+      socket.uncork()
+    }
+  }
 }
