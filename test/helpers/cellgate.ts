@@ -1,26 +1,19 @@
 import { startCellgate, type RunningCellgate } from '../../app/compose.js'
 import type { CellgateConfig } from '../../app/config-types.js'
+import { defaultConfig } from '../../app/config-defaults.js'
 import { createLogger, silentLogger } from '../../adapters/log/logger.js'
 
 export const RABBIT_URL = process.env['CELLGATE_TEST_RABBIT'] ?? 'amqp://guest:guest@127.0.0.1:5672/'
 
-/** A configuration for tests: free port, the local RabbitMQ as the single cell, guest/guest. */
+/** A configuration for tests: the defaults, on a free port, the local RabbitMQ as the single cell. */
 export function testConfig(patch: Partial<CellgateConfig> = {}): CellgateConfig {
+  const base = defaultConfig()
   return {
+    ...base,
     listen: { amqp: { host: '127.0.0.1', port: 0 } },
     cells: [{ name: 'cell1', rabbit: RABBIT_URL, disabled: false }],
-    vhosts: [{ name: '/' }],
-    users: [{ name: 'guest', password: 'guest', vhosts: ['/'] }],
-    amqp: { heartbeat: 60, frameMax: 131072, channelMax: 2047, maxMessageBytes: 128 * 1024 * 1024 },
-    upstream: {
-      connectionsPerCell: 4,
-      channelsPerConnection: 500,
-      prefetch: 256,
-      maxUnconfirmedPerChannel: 1024,
-      heartbeat: 30,
-      reconnectDelayMs: 200,
-      reconnectMaxDelayMs: 2000,
-    },
+    // Tests restart brokers: retry quickly.
+    upstream: { ...base.upstream, reconnectDelayMs: 200, reconnectMaxDelayMs: 2000 },
     log: { level: 'error', format: 'text' },
     ...patch,
   }
