@@ -300,10 +300,22 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   /** Runs a step that needs the broker channel, in order with everything else on this channel. */
   private viaBroker(step: (up: UpstreamChannel) => Promise<void>): void {
-    this.steps.push(async () => {
+    const attempt = async (): Promise<void> => {
       if (this.state !== 'open') return
-      await step(await this.broker())
-    })
+      const up = await this.broker()
+      try {
+        await step(up)
+      } catch (err) {
+        // The broker connection died under the step (the client still waits for its reply):
+        // do it again on the next broker channel, before anything queued after it.
+        if (up.lostWithConnection && this.state === 'open') {
+          this.steps.pushFront(attempt)
+          return
+        }
+        throw err
+      }
+    }
+    this.steps.push(attempt)
   }
 
   /** The broker channel, opened on first use so an idle client channel costs the broker nothing. */

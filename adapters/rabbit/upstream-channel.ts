@@ -29,6 +29,8 @@ export interface QueueDeclared {
  */
 export class UpstreamChannel {
   private done = false
+  /** Closed because the broker connection went away (not by a channel error): work on it can be redone. */
+  lostWithConnection = false
 
   private constructor(
     readonly connection: UpstreamConnection,
@@ -42,8 +44,8 @@ export class UpstreamChannel {
     ch.on('close', () => {
       if (this.done) return
       this.done = true
-      const lost = lastError === undefined || !connection.isAlive
-      handler.closed(lastError ?? closeReasonFromError(new Error('channel closed'), 320), lost)
+      this.lostWithConnection = lastError === undefined || !connection.isAlive
+      handler.closed(lastError ?? closeReasonFromError(new Error('channel closed'), 320), this.lostWithConnection)
     })
     ch.on('return', (msg: Message) => handler.returned(msg))
     // The 'cancel' event carries the real tag, also for consumers whose tag the broker chose.
