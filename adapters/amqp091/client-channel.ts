@@ -259,7 +259,11 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.up = null
     if (this.state !== 'open') return
     if (connectionLost) {
-      this.steps.pushFront(() => this.recover())
+      // amqplib closes the channels before it emits the connection's 'close': recover once the
+      // connection has been marked lost, or recover() would reuse the dead connection.
+      queueMicrotask(() => {
+        if (this.state === 'open') this.steps.pushFront(() => this.recover())
+      })
       return
     }
     // A channel error from the broker (404 on publish, 406 on redeclare...): pass it on verbatim.
@@ -383,8 +387,10 @@ export class ClientChannel implements UpstreamChannelHandler {
     const found = this.tags.toBroker(clientTag, multiple)
     if (found.kind === 'unknown') throw amqpError(406, `unknown delivery tag ${clientTag}`, 60, methodId)
     if (found.kind === 'stale') return // redelivered by the broker after a lost connection
+    // The tag belongs to the broker channel the delivery came from: never apply it to another.
+    const from = this.up
     this.steps.push(() => {
-      if (this.up !== null && this.up.isOpen) act(this.up, found.brokerTag)
+      if (from !== null && from === this.up && from.isOpen) act(from, found.brokerTag)
     })
   }
 

@@ -25,6 +25,28 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL')
 })
 
+/**
+ * A detached shell that SIGKILLs the cellgate child if this test process dies by a signal
+ * (no 'exit' handlers run then), so no orphan keeps listening. `tag` (the config path) must
+ * appear in the child's command line, which guards against a recycled pid.
+ */
+function startWatchdog(child: number, tag: string): void {
+  const script = [
+    `parent=${process.pid}`,
+    `child=${child}`,
+    'tag="$1"',
+    'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done',
+    'kill -0 "$parent" 2>/dev/null && exit 0',
+    'if grep -qaF "$tag" "/proc/$child/cmdline" 2>/dev/null; then kill -9 "$child"; fi',
+    'case "$tag" in */cellgate-proc-*/cellgate.json) rm -rf "$(dirname "$tag")" ;; esac',
+  ].join('\n')
+  try {
+    spawn('/bin/sh', ['-c', script, 'cellgate-proc-watchdog', tag], { detached: true, stdio: 'ignore' }).unref()
+  } catch {
+    // best effort
+  }
+}
+
 export interface Teardownable {
   teardown(fn: () => unknown): void
 }
@@ -162,6 +184,7 @@ export class CellgateProcess {
     })
     this.pid = this.child.pid
     live.add(this)
+    if (this.pid !== undefined) startWatchdog(this.pid, configFile)
     const onData = (s: string): void => {
       this.logBuf += s
       if (this.logBuf.length > LOG_KEEP * 2) this.logBuf = this.logBuf.slice(-LOG_KEEP)

@@ -40,6 +40,29 @@ process.on('exit', () => {
   for (const n of live) n.destroySync()
 })
 
+/**
+ * A detached shell that outlives a test process killed by a signal (no 'exit' handlers run
+ * then): once this process is gone it SIGKILLs the node's beam (pid file, checked against the
+ * node's dir) and removes the dir. It ends by itself when the dir is removed by destroy().
+ */
+function startWatchdog(dir: string): void {
+  const script = [
+    `parent=${process.pid}`,
+    'dir="$1"',
+    'while kill -0 "$parent" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done',
+    '[ -d "$dir" ] || exit 0',
+    'pid=$(cat "$dir/rabbitmq.pid" 2>/dev/null)',
+    'if [ -n "$pid" ] && grep -qaF "$dir" "/proc/$pid/cmdline" 2>/dev/null; then kill -9 "$pid"; fi',
+    'sleep 1',
+    'rm -rf "$dir"',
+  ].join('\n')
+  try {
+    spawn('/bin/sh', ['-c', script, 'cellgate-rabbit-watchdog', dir], { detached: true, stdio: 'ignore' }).unref()
+  } catch {
+    // best effort: the 'exit' handler and teardowns still clean up in the usual cases
+  }
+}
+
 export interface Teardownable {
   teardown(fn: () => unknown): void
 }
@@ -84,6 +107,7 @@ export class RabbitNode {
     const dir = mkdtempSync(join(tmpdir(), 'cellgate-rabbit-'))
     const node = new RabbitNode(name, port, distPort, dir)
     live.add(node)
+    startWatchdog(dir)
     mkdirSync(join(dir, 'home'))
     const cookie = join(dir, 'home', '.erlang.cookie')
     writeFileSync(cookie, randomBytes(20).toString('hex').toUpperCase())
