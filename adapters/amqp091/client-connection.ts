@@ -192,6 +192,12 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS).unref()
   }
 
+  /** cellgate is stopping: the same goodbye a RabbitMQ node gives its clients. */
+  shutdown(): void {
+    if (this.phase === 'opened') this.connectionError(amqpError(320, "broker forced connection closure with reason 'shutdown'"))
+    else this.socket.destroy()
+  }
+
   throttle(channel: number, paused: boolean): void {
     const was = this.throttledChannels.size > 0
     if (paused) this.throttledChannels.add(channel)

@@ -11,7 +11,7 @@ export interface ListenOptions {
 
 /** A listening AMQP endpoint (plain or TLS); each accepted socket becomes a ClientConnection. */
 export class AmqpListener {
-  private readonly sockets = new Set<Socket>()
+  private readonly connections = new Map<Socket, ClientConnection>()
   private serial = 0
 
   private constructor(
@@ -46,20 +46,25 @@ export class AmqpListener {
   }
 
   get connectionCount(): number {
-    return this.sockets.size
+    return this.connections.size
   }
 
-  /** Stops accepting and drops every client (they reconnect elsewhere or when we return). */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting and tells every client, as RabbitMQ does on shutdown (320 CONNECTION_FORCED),
+   * so they reconnect at once; whoever has not closed after a grace period is cut off.
+   */
+  async close(graceMs = 1000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    for (const s of this.sockets) s.destroy()
+    for (const c of this.connections.values()) c.shutdown()
+    const deadline = Date.now() + graceMs
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    for (const s of this.connections.keys()) s.destroy()
     await closed
   }
 
   private accept(socket: Socket, ctx: ConnectionContext): void {
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
     const id = `${this.kind}-${++this.serial}`
-    new ClientConnection(socket, ctx, id)
+    this.connections.set(socket, new ClientConnection(socket, ctx, id))
+    socket.once('close', () => this.connections.delete(socket))
   }
 }

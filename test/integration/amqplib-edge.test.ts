@@ -275,5 +275,17 @@ t.test('a consumer that never acks holds at most the prefetch cap in cellgate', 
   await deleteQueue(q)
 })
 
+t.test('stopping cellgate tells clients 320 CONNECTION_FORCED, as a RabbitMQ shutdown does', async (t) => {
+  const own = await startTestCellgate()
+  const raw = await RawAmqp.open(own.amqpPort)
+  t.equal((await raw.handshake())?.method?.name, 'connection.open-ok')
+  const closing = own.close()
+  const close = await raw.waitMethod('connection.close')
+  t.match(close?.method?.args, { replyCode: 320, replyText: /^CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'/ })
+  raw.method(0, { name: 'connection.close-ok', args: {} })
+  await closing
+  raw.close()
+})
+
 // The root test would otherwise wait for an empty event loop, which cellgate's listener never gives.
 t.end()
