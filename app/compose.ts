@@ -9,6 +9,14 @@ import { buildCellMap } from '../router/cell-map.js'
 import { placeConnection } from '../router/amqp/place-connection.js'
 import type { CellgateConfig } from './config-types.js'
 
+/**
+ * A lost broker connection that comes back within this time is recovered under the clients;
+ * beyond it they are disconnected (320). Long enough for a reconnect to a live broker (tens of
+ * ms), shorter than py-amqp waits for a publish confirm before giving up on its channel (its
+ * socket timeout: min(heartbeat, call timeout), oslo-wire §2.7).
+ */
+const UPSTREAM_LOST_GRACE_MS = 1500
+
 export interface RunningCellgate {
   /** Where the plain AMQP listener ended up (port 0 in the config picks a free one). */
   readonly amqpPort: number
@@ -66,6 +74,11 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       }
       return pools.get(placement.cell)!.acquire()
     },
+    upstreamReachable: (vhost) => {
+      const placement = placeConnection(vhost, cellMap)
+      return placement.kind === 'cell' && pools.get(placement.cell)!.reachable
+    },
+    upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
   }
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)

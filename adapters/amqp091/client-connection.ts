@@ -39,6 +39,10 @@ export interface ConnectionContext {
   limits: ChannelLimits
   /** The broker connection a client on `vhost` is served by (the router picks the cell). */
   acquireUpstream(vhost: string): Promise<UpstreamConnection>
+  /** False while the broker behind `vhost` is known to be down. */
+  upstreamReachable(vhost: string): boolean
+  /** How long a lost broker connection may take to come back before clients are told (320). */
+  upstreamLostGraceMs: number
 }
 
 type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed'
@@ -159,7 +163,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       this.acquiring = this.ctx
         .acquireUpstream(this.vhost)
         .then((conn) => {
-          if (this.phase === 'closed') throw amqpError(320, 'client connection closed')
+          if (this.phase === 'closed' || this.phase === 'closing') throw amqpError(320, 'client connection closed')
           this.upstreamConn = conn
           conn.attach(this)
           if (conn.blocked) this.blocked('broker is blocked')
@@ -234,9 +238,23 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     if (this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.unblocked', args: {} })
   }
 
+  /**
+   * The broker connection went away. If the broker answers again within the grace period, the
+   * channels recover on a new connection and the client notices nothing. If not, the client is
+   * told what a dead RabbitMQ would tell it (320), so it reconnects by itself: a client left
+   * waiting on a healthy-looking socket may give up on its channel for good (oslo with retry=0).
+   */
   lost(reason: string): void {
-    this.log.warn('broker connection lost; channels will recover on a new one', { reason })
     this.upstreamConn = null
+    if (this.phase !== 'opened') return
+    this.log.warn('broker connection lost; recovering', { reason })
+    const timer = setTimeout(() => {
+      this.connectionError(amqpError(320, `broker connection lost and not back within ${this.ctx.upstreamLostGraceMs} ms (${reason})`))
+    }, this.ctx.upstreamLostGraceMs)
+    this.upstream().then(
+      () => clearTimeout(timer),
+      () => {},
+    )
   }
 
   // ---- handshake ----------------------------------------------------------------------------
@@ -373,6 +391,11 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     if (!this.ctx.users.mayOpen(this.user!, vhost)) {
       this.log.warn('vhost access refused', { user: this.user!.name, vhost })
       throw amqpError(530, `access to vhost '${vhost}' refused for user '${this.user!.name}'`, 10, 40)
+    }
+    if (!this.ctx.upstreamReachable(vhost)) {
+      // A dead RabbitMQ refuses connections; serving one that cannot reach a broker only makes the
+      // client wait on a socket that looks healthy.
+      throw amqpError(320, `no broker reachable for vhost '${vhost}'`, 10, 40)
     }
     this.vhost = vhost
     this.phase = 'opened'

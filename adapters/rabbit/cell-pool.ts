@@ -51,6 +51,11 @@ export class CellPool {
     return this.opts.cell
   }
 
+  /** False once connecting has failed and no connection is up: the broker is down, as far as we know. */
+  get reachable(): boolean {
+    return this.failures === 0 || this.connectionCount > 0
+  }
+
   get connectionCount(): number {
     return this.live.filter((c) => c.isAlive).length
   }
