@@ -9,7 +9,7 @@ import type { FieldTable } from './field-table.js'
 import { methodInfo, type AmqpMethod, type ArgsOf, type BasicProperties } from './methods.generated.js'
 import { Publisher } from './publisher.js'
 import { SerialQueue } from './serial-queue.js'
-import type { TopologyRecord } from './topology-record.js'
+import { isServerNamed, type TopologyRecord } from './topology-record.js'
 
 /** What a channel needs from the client connection that owns it. */
 export interface ChannelOwner {
@@ -360,6 +360,12 @@ export class ClientChannel implements UpstreamChannelHandler {
       this.log.warn('could not re-declare topology after broker loss', { err: (err as Error).message })
     }
     for (const c of [...this.consumers.values()]) {
+      if (isServerNamed(c.queue)) {
+        // The broker named that queue and it died with the old connection: the client must
+        // declare a new one, which a cancel makes it do.
+        this.consumerCancelled(c.tag)
+        continue
+      }
       try {
         await up.consume(c.queue, { consumerTag: c.tag, noLocal: c.noLocal, exclusive: c.exclusive, arguments: c.arguments })
       } catch (err) {

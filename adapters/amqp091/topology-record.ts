@@ -69,3 +69,8 @@ export class TopologyRecord {
 function bindingKey(b: BindingDecl): string {
   return `${b.queue}\u0000${b.exchange}\u0000${b.routingKey}\u0000${JSON.stringify(b.arguments)}`
 }
+
+/** Queues whose name the broker chose (amq.gen-*): the amq. prefix is reserved, so they cannot be declared again by name. */
+export function isServerNamed(queue: string): boolean {
+  return queue.startsWith('amq.')
+}
