@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net'
-import type { ConfirmChannel } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import type { UpstreamChannel } from '../rabbit/upstream-channel.js'
 import type { UpstreamConnection, UpstreamConnectionListener } from '../rabbit/upstream-connection.js'
@@ -25,7 +24,8 @@ import {
   type ArgsOf,
   type BasicProperties,
 } from './methods.generated.js'
-import { isServerNamed, TopologyRecord } from './topology-record.js'
+import { TopologyRecord } from './topology-record.js'
+import { replay } from './topology-replay.js'
 
 /** Everything a client connection needs from the running cellgate, built once at start. */
 export interface ConnectionContext {
@@ -514,32 +514,6 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     if (!already || this.channels.size > 0) void this.releaseChannels()
     if (wasOpen) this.log.debug('connection ended', { why })
   }
-}
-
-/**
- * Re-declares a connection's recorded topology on a scratch channel of the new broker connection,
- * so that one refused declaration (a changed durable flag, say) cannot close a client's channel;
- * each failure costs the scratch channel and the next entity gets a fresh one. Server-named
- * queues (amq.gen-*) cannot be declared by name again: their consumers are cancelled instead.
- */
-async function replay(t: TopologyRecord, conn: UpstreamConnection, log: Logger): Promise<void> {
-  const steps: Array<[string, (ch: ConfirmChannel) => Promise<unknown>]> = [
-    ...[...t.exchanges.values()].map((e): [string, (ch: ConfirmChannel) => Promise<unknown>] => [`exchange ${e.name}`, (ch) => ch.assertExchange(e.name, e.type, e)]),
-    ...[...t.queues.values()].filter((q) => !isServerNamed(q.name)).map((q): [string, (ch: ConfirmChannel) => Promise<unknown>] => [`queue ${q.name}`, (ch) => ch.assertQueue(q.name, q)]),
-    ...[...t.bindings.values()].filter((b) => !isServerNamed(b.queue)).map((b): [string, (ch: ConfirmChannel) => Promise<unknown>] => [`binding ${b.queue}<-${b.exchange}`, (ch) => ch.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)]),
-  ]
-  let ch: ConfirmChannel | null = null
-  for (const [what, declare] of steps) {
-    try {
-      ch ??= await conn.openChannel()
-      ch.on('error', () => {})
-      await declare(ch)
-    } catch (err) {
-      log.warn('could not re-declare after broker loss', { what, err: (err as Error).message })
-      ch = null
-    }
-  }
-  await ch?.close().catch(() => {})
 }
 
 /** Class and method id of a method, for the close that reports it failed. */

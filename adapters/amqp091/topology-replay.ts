@@ -1,0 +1,37 @@
+import type { ConfirmChannel } from 'amqplib'
+import type { Logger } from '../log/logger.js'
+import type { UpstreamConnection } from '../rabbit/upstream-connection.js'
+import { isServerNamed, type TopologyRecord } from './topology-record.js'
+
+/** What is declared (for the log) and how. */
+type Declaration = [string, (ch: ConfirmChannel) => Promise<unknown>]
+
+/**
+ * Re-declares a connection's recorded topology on a scratch channel of the new broker connection,
+ * so that one refused declaration (a changed durable flag, say) cannot close a client's channel;
+ * each failure costs the scratch channel and the next entity gets a fresh one. Server-named
+ * queues (amq.gen-*) cannot be declared by name again: their consumers are cancelled instead.
+ */
+export async function replay(t: TopologyRecord, conn: UpstreamConnection, log: Logger): Promise<void> {
+  const steps: Declaration[] = [
+    ...[...t.exchanges.values()].map((e): Declaration => [`exchange ${e.name}`, (ch) => ch.assertExchange(e.name, e.type, e)]),
+    ...[...t.queues.values()]
+      .filter((q) => !isServerNamed(q.name))
+      .map((q): Declaration => [`queue ${q.name}`, (ch) => ch.assertQueue(q.name, q)]),
+    ...[...t.bindings.values()]
+      .filter((b) => !isServerNamed(b.queue))
+      .map((b): Declaration => [`binding ${b.queue}<-${b.exchange}`, (ch) => ch.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)]),
+  ]
+  let ch: ConfirmChannel | null = null
+  for (const [what, declare] of steps) {
+    try {
+      ch ??= await conn.openChannel()
+      ch.on('error', () => {})
+      await declare(ch)
+    } catch (err) {
+      log.warn('could not re-declare after broker loss', { what, err: (err as Error).message })
+      ch = null
+    }
+  }
+  await ch?.close().catch(() => {})
+}
