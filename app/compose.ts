@@ -54,6 +54,13 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     ]),
   )
 
+  /** The pool of the cell the router places `vhost` on, or why there is none. */
+  const poolFor = (vhost: string): CellPool | string => {
+    const placement = placeConnection(vhost, cellMap)
+    if (placement.kind === 'refuse') return `no cell can serve vhost '${vhost}' (${placement.reason})`
+    return pools.get(placement.cell)!
+  }
+
   const ctx: ConnectionContext = {
     log,
     users: new UserDirectory(config.users),
@@ -68,15 +75,12 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       maxUnconfirmed: config.upstream.maxUnconfirmedPerChannel,
     },
     acquireUpstream: (vhost) => {
-      const placement = placeConnection(vhost, cellMap)
-      if (placement.kind === 'refuse') {
-        return Promise.reject(amqpError(320, `no cell can serve vhost '${vhost}' (${placement.reason})`))
-      }
-      return pools.get(placement.cell)!.acquire()
+      const pool = poolFor(vhost)
+      return typeof pool === 'string' ? Promise.reject(amqpError(320, pool)) : pool.acquire()
     },
     upstreamReachable: (vhost) => {
-      const placement = placeConnection(vhost, cellMap)
-      return placement.kind === 'cell' && pools.get(placement.cell)!.reachable
+      const pool = poolFor(vhost)
+      return typeof pool !== 'string' && pool.reachable
     },
     upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
   }

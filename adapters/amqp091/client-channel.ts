@@ -276,22 +276,14 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   /** The client connection is gone: release the broker channel (consumers end, unacked requeue). */
   async dispose(): Promise<void> {
-    this.state = 'closed'
-    this.steps.clear()
-    this.publisher.dispose()
-    await this.up?.close()
-    this.up = null
+    await this.stopWork('closed')?.close()
   }
 
   /** Sends channel.close for an error found by cellgate or the broker, then waits for close-ok. */
   serverClose(code: number, text: string, classId: number, methodId: number): void {
     if (this.state !== 'open') return
-    this.state = 'closing'
-    this.steps.clear()
-    this.publisher.dispose()
+    const up = this.stopWork('closing')
     this.owner.sendMethod(this.id, { name: 'channel.close', args: { replyCode: code, replyText: text, classId, methodId } })
-    const up = this.up
-    this.up = null
     void up?.close()
     this.log.info('closed channel with error', { code, text })
   }
@@ -488,17 +480,23 @@ export class ClientChannel implements UpstreamChannelHandler {
   }
 
   private clientClose(): void {
-    this.state = 'closing'
-    this.steps.clear()
-    this.publisher.dispose()
-    const up = this.up
-    this.up = null
+    const up = this.stopWork('closing')
     const done = (): void => {
       this.owner.sendMethod(this.id, { name: 'channel.close-ok', args: {} })
       this.finish()
     }
     if (up === null) done()
     else void up.close().then(done)
+  }
+
+  /** Stops all work of the channel and hands back its broker channel for the caller to close. */
+  private stopWork(next: 'closing' | 'closed'): UpstreamChannel | null {
+    this.state = next
+    this.steps.clear()
+    this.publisher.dispose()
+    const up = this.up
+    this.up = null
+    return up
   }
 
   private finish(): void {

@@ -248,7 +248,9 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   lost(reason: string): void {
     this.upstreamConn = null
     if (this.phase !== 'opened') return
-    this.log.warn('broker connection lost; recovering', { reason })
+    // The broker connection logged the loss once with its client count; one line per client
+    // would flood the log in exactly the storm an operator is trying to read.
+    this.log.debug('broker connection lost; recovering', { reason })
     const timer = setTimeout(() => {
       this.connectionError(amqpError(320, `broker connection lost and not back within ${this.ctx.upstreamLostGraceMs} ms (${reason})`))
     }, this.ctx.upstreamLostGraceMs)
