@@ -1,10 +1,21 @@
 /**
- * The cell map as the router sees it: plain data, no I/O. Adapters build it from configuration
- * (and, later, from nova_api and cellgate's own mapping tables) and hand a snapshot to the
- * router; a new snapshot replaces the old one without touching cached decisions.
+ * The cell map as the router sees it: plain data, no I/O. Adapters build it from configuration,
+ * nova_api, cellgate's own mapping tables and mapping files (see mapping-snapshot.ts) and hand a
+ * snapshot to the router; a new snapshot replaces the old one without touching cached decisions.
  */
 export interface Cell {
+  /** Stable name used in logs, metrics and decisions ("cell1"). */
   readonly name: string
+  /** The nova cell uuid when the cell is known to nova_api (matches cell_mappings.uuid). */
+  readonly uuid?: string
+  /** The shard broker this cell's queues live on (amqp://user:pass@host:port/vhost). */
+  readonly transportUrl?: string
+  /** The shard database for the SQL front end (mysql://user:pass@host:port/db). */
+  readonly databaseUrl?: string
+  readonly region?: string
+  /** Pod or availability zone inside the region. */
+  readonly pod?: string
+  /** A disabled cell receives no new work; its hosts' messages are parked. */
   readonly disabled: boolean
 }
 
@@ -12,12 +23,35 @@ export interface CellMap {
   readonly cells: readonly Cell[]
   /** Client vhost → the cell its publishers belong to (cells v2 points each cell at a vhost). */
   readonly vhostCell: ReadonlyMap<string, string>
+  /** Host (oslo `server`, nova CONF.host, cinder `h@b`'s h) → cell name. */
+  readonly hostCell: ReadonlyMap<string, string>
+  /** Instance uuid (lower case, with dashes) → cell name. */
+  readonly instanceCell: ReadonlyMap<string, string>
+  /** Where messages for hosts of a disabled or unknown cell are parked (nova's cell0); optional. */
+  readonly parkingCell?: string
 }
 
-export function buildCellMap(cells: readonly Cell[], vhostCell: Iterable<readonly [string, string]> = []): CellMap {
-  return { cells: [...cells], vhostCell: new Map(vhostCell) }
+export interface CellMapFacts {
+  readonly vhostCell?: Iterable<readonly [string, string]>
+  readonly hostCell?: Iterable<readonly [string, string]>
+  readonly instanceCell?: Iterable<readonly [string, string]>
+  readonly parkingCell?: string
+}
+
+export function buildCellMap(cells: readonly Cell[], vhostCell: Iterable<readonly [string, string]> = [], facts: CellMapFacts = {}): CellMap {
+  return {
+    cells: [...cells],
+    vhostCell: new Map(vhostCell),
+    hostCell: new Map(facts.hostCell ?? []),
+    instanceCell: new Map(facts.instanceCell ?? []),
+    ...(facts.parkingCell !== undefined ? { parkingCell: facts.parkingCell } : {}),
+  }
 }
 
 export function enabledCells(map: CellMap): Cell[] {
   return map.cells.filter((c) => !c.disabled)
+}
+
+export function findCell(map: CellMap, name: string): Cell | undefined {
+  return map.cells.find((c) => c.name === name)
 }
