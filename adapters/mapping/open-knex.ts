@@ -1,0 +1,37 @@
+/**
+ * One knex instance per database URL, configured the way the mapping sources need it: a small
+ * pool (mapping reads are rare and sequential), MySQL via mysql2, SQLite via better-sqlite3.
+ */
+import knex, { type Knex } from 'knex'
+import { parseDbUrl, type DbTarget } from './db-url.js'
+
+export interface OpenedDb {
+  readonly db: Knex
+  readonly target: DbTarget
+}
+
+export interface OpenKnexOptions {
+  /** Upper bound of pooled MySQL connections (default 2). SQLite always uses one. */
+  maxConnections?: number
+}
+
+export function openKnex(url: string, opts: OpenKnexOptions = {}): OpenedDb {
+  const target = parseDbUrl(url)
+  if (target.kind === 'sqlite') {
+    const db = knex({
+      client: 'better-sqlite3',
+      connection: { filename: target.filename },
+      // SQLite has no DEFAULT keyword for omitted columns; knex needs this to insert NULLs.
+      useNullAsDefault: true,
+      pool: { min: 1, max: 1 },
+    })
+    return { db, target }
+  }
+  const db = knex({
+    client: 'mysql2',
+    connection: target.connection,
+    // min 0: an idle cellgate holds no connection to nova_api between polls.
+    pool: { min: 0, max: opts.maxConnections ?? 2, idleTimeoutMillis: 30_000 },
+  })
+  return { db, target }
+}
