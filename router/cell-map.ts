@@ -29,6 +29,8 @@ export interface CellMap {
   readonly instanceCell: ReadonlyMap<string, string>
   /** Where messages for hosts of a disabled or unknown cell are parked (nova's cell0); optional. */
   readonly parkingCell?: string
+  /** Host → the mapping source that named it ("nova_api", "file:..."), for explanations only. */
+  readonly hostSource?: ReadonlyMap<string, string>
 }
 
 export interface CellMapFacts {
@@ -54,4 +56,20 @@ export function enabledCells(map: CellMap): Cell[] {
 
 export function findCell(map: CellMap, name: string): Cell | undefined {
   return map.cells.find((c) => c.name === name)
+}
+
+/**
+ * Cells that take ordinary work: enabled and not the parking cell. The parking cell only holds
+ * what could not be delivered, so rendezvous, fanouts, super-conductor queues and the default
+ * cell must never pick it, or a new host or a broadcast would silently land in the car park.
+ */
+export function workCellNames(map: CellMap): string[] {
+  return map.cells.filter((c) => !c.disabled && c.name !== map.parkingCell).map((c) => c.name)
+}
+
+/** True when `name` is a cell that takes ordinary work (see workCellNames). */
+export function isWorkCell(map: CellMap, name: string): boolean {
+  if (name === map.parkingCell) return false
+  const cell = findCell(map, name)
+  return cell !== undefined && !cell.disabled
 }
