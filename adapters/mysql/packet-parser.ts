@@ -39,6 +39,10 @@ export class PacketParser {
   private partsSize = 0
   private firstSeq = 0
   private stopped = false
+  private detached = false
+  private lastPartSeq = 0
+  /** Bytes after the packet during which detach() was called (see detach). */
+  leftover: Buffer = EMPTY
 
   constructor(
     private readonly sink: PacketSink,
@@ -54,9 +58,23 @@ export class PacketParser {
     return this.headerFill > 0 || this.reading || this.parts.length > 0
   }
 
+  /**
+   * Stops parsing right after the packet being delivered (call it from onPacket); the rest of
+   * that chunk is kept in `leftover`. For the SSLRequest: what follows it is a TLS ClientHello,
+   * not packets, and may arrive in the same TCP segment.
+   */
+  detach(): void {
+    this.stopped = true
+    this.detached = true
+  }
+
   push(chunk: Buffer): void {
     let pos = 0
-    while (pos < chunk.length && !this.stopped) {
+    while (pos < chunk.length) {
+      if (this.stopped) {
+        if (this.detached) this.leftover = Buffer.concat([this.leftover, chunk.subarray(pos)])
+        return
+      }
       if (!this.reading) {
         // Fast path: the whole header and the whole physical payload are in this chunk.
         if (this.headerFill === 0 && chunk.length - pos >= HEADER) {
@@ -112,8 +130,6 @@ export class PacketParser {
     }
     return true
   }
-
-  private lastPartSeq = 0
 
   private beginStraddle(len: number, seq: number): void {
     this.current = Buffer.allocUnsafe(len)

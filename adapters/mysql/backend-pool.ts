@@ -1,0 +1,197 @@
+/**
+ * Pooled backend connections, grouped by what a client session cannot change on a live
+ * connection: the server and login (host, port, user), the capability flags mirrored from the
+ * client (CLIENT_FOUND_ROWS changes affected-row counts) and the handshake collation. Session
+ * variables, by contrast, can be replayed, so an idle connection is chosen by how close its applied
+ * SET statements are to the session's (equal, else a subset that only needs more SETs); a
+ * connection carrying state the session does not have is closed rather than reset, since
+ * COM_RESET_CONNECTION's effect on the handshake character set differs between servers.
+ */
+import type { Logger } from '../log/logger.js'
+import { BackendConnection, type BackendServer } from './backend-connection.js'
+
+export interface BackendPoolOptions {
+  /** Connections per backend server (busy + idle + connecting); more requests wait. */
+  maxPerServer: number
+  /** Idle connections older than this are closed. */
+  idleTimeoutMs: number
+  connectTimeoutMs: number
+  /** Largest packet a backend may send us. */
+  maxPacketSize: number
+}
+
+interface Waiter {
+  resolve(): void
+}
+
+interface ServerSlot {
+  total: number
+  idle: BackendConnection[]
+  waiters: Waiter[]
+}
+
+const serverId = (s: BackendServer): string => `${s.user}@${s.host}:${s.port}`
+
+export class BackendPool {
+  private readonly servers = new Map<string, ServerSlot>()
+  /** Pool key of every live connection (idle or lent). */
+  private readonly keys = new WeakMap<BackendConnection, string>()
+  private readonly sweeper: NodeJS.Timeout
+  private closing = false
+
+  constructor(
+    private readonly opts: BackendPoolOptions,
+    private readonly log: Logger,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, opts.idleTimeoutMs / 2))
+    this.sweeper.unref()
+  }
+
+  /**
+   * A connection to `server` logged in with these flags and collation, preferring one whose
+   * applied session state is closest to `want`. The caller replays what is missing and gives it
+   * back with release() or discard(). Rejects with BackendError when the server is unreachable.
+   */
+  async acquire(server: BackendServer, capabilities: number, collation: number, want: ReadonlyMap<string, string>): Promise<BackendConnection> {
+    if (this.closing) throw new Error('pool is closed')
+    const id = serverId(server)
+    const key = `${id}|${capabilities}|${collation}`
+    const slot = this.slot(id)
+    for (;;) {
+      const pick = this.pickIdle(slot, key, want)
+      if (pick) return pick
+      if (slot.total < this.opts.maxPerServer) break
+      // Full: drop an idle connection that does not fit this key, or wait for one to come back.
+      const misfit = slot.idle.shift()
+      if (misfit) {
+        this.dropIdle(slot, misfit)
+        break
+      }
+      await new Promise<void>((resolve) => slot.waiters.push({ resolve }))
+    }
+    slot.total++
+    try {
+      const conn = await BackendConnection.connect(server, {
+        capabilities,
+        collation,
+        database: null,
+        connectTimeoutMs: this.opts.connectTimeoutMs,
+        maxPacketSize: this.opts.maxPacketSize,
+      })
+      this.keys.set(conn, key)
+      conn.onceClosed(() => this.forget(id, conn))
+      return conn
+    } catch (e) {
+      slot.total--
+      this.wakeOne(slot)
+      throw e
+    }
+  }
+
+  /** Gives back a connection that is idle, outside any transaction, with no pinned state. */
+  release(conn: BackendConnection): void {
+    const key = this.keys.get(conn)
+    if (!key || conn.closed || conn.busy || this.closing) {
+      conn.destroy()
+      return
+    }
+    const slot = this.slot(key.slice(0, key.indexOf('|')))
+    conn.lastUsed = Date.now()
+    slot.idle.push(conn)
+    this.wakeOne(slot)
+  }
+
+  /** Closes a connection whose state cannot be trusted (lost mid-reply, pinned state left over). */
+  discard(conn: BackendConnection): void {
+    conn.destroy()
+  }
+
+  /** Idle connections to a server (for tests and metrics). */
+  idleCount(server: BackendServer): number {
+    return this.servers.get(serverId(server))?.idle.length ?? 0
+  }
+
+  async close(): Promise<void> {
+    this.closing = true
+    clearInterval(this.sweeper)
+    for (const slot of this.servers.values()) {
+      for (const c of slot.idle.splice(0)) c.quit()
+      for (const w of slot.waiters.splice(0)) w.resolve()
+    }
+  }
+
+  private slot(id: string): ServerSlot {
+    let s = this.servers.get(id)
+    if (!s) {
+      s = { total: 0, idle: [], waiters: [] }
+      this.servers.set(id, s)
+    }
+    return s
+  }
+
+  private pickIdle(slot: ServerSlot, key: string, want: ReadonlyMap<string, string>): BackendConnection | null {
+    let subset = -1
+    // Most recently used first: its backend thread and caches are warm.
+    for (let i = slot.idle.length - 1; i >= 0; i--) {
+      const c = slot.idle[i]!
+      if (this.keys.get(c) !== key) continue
+      const fit = stateFit(c.appliedState, want)
+      if (fit === 'equal') {
+        slot.idle.splice(i, 1)
+        return c
+      }
+      if (fit === 'subset' && subset < 0) subset = i
+    }
+    if (subset >= 0) return slot.idle.splice(subset, 1)[0]!
+    // Same key but extra state: close it to make room for a clean one.
+    for (let i = 0; i < slot.idle.length; i++) {
+      if (this.keys.get(slot.idle[i]!) === key && slot.total >= this.opts.maxPerServer) {
+        this.dropIdle(slot, slot.idle.splice(i, 1)[0]!)
+        return null
+      }
+    }
+    return null
+  }
+
+  private dropIdle(slot: ServerSlot, c: BackendConnection): void {
+    // forget() (on close) decrements total; count it now so the caller may open a new one.
+    slot.total--
+    this.keys.delete(c)
+    c.quit()
+  }
+
+  private forget(id: string, conn: BackendConnection): void {
+    const slot = this.servers.get(id)
+    if (!slot) return
+    const i = slot.idle.indexOf(conn)
+    if (i >= 0) slot.idle.splice(i, 1)
+    if (this.keys.has(conn)) {
+      this.keys.delete(conn)
+      slot.total--
+      this.wakeOne(slot)
+    }
+  }
+
+  private wakeOne(slot: ServerSlot): void {
+    slot.waiters.shift()?.resolve()
+  }
+
+  private sweep(): void {
+    const limit = Date.now() - this.opts.idleTimeoutMs
+    for (const slot of this.servers.values()) {
+      for (const c of slot.idle.filter((c) => c.lastUsed < limit)) {
+        slot.idle.splice(slot.idle.indexOf(c), 1)
+        this.dropIdle(slot, c)
+        this.log.debug('closed idle backend connection', { thread: c.threadId })
+      }
+    }
+  }
+}
+
+/** How a connection's applied SET statements relate to what a session wants. */
+export function stateFit(applied: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>): 'equal' | 'subset' | 'other' {
+  for (const [k, v] of applied) if (want.get(k) !== v) return 'other'
+  // Keys that override each other (SET NAMES and the character_set_* variables) never coexist in
+  // a session's state, so the order of the entries does not matter.
+  return applied.size === want.size ? 'equal' : 'subset'
+}

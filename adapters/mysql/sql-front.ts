@@ -1,0 +1,158 @@
+/**
+ * Entry point of the MySQL-protocol SQL front end in schema mode: clients connect to cellgate as
+ * if it were MariaDB, and each session's statements go to the backend server its default
+ * database maps to (sql-routing.md §2.1 "Mode A"). See client-session.ts for the per-connection
+ * behaviour and the design decisions.
+ *
+ *   const front = await startSqlFront({
+ *     listen: { host: '127.0.0.1', port: 3307 },
+ *     users: { nova: { password: 'secret' } },
+ *     databases: { nova_cell1: { host: 'db1', port: 3306, user: 'nova', password: 'x', database: 'nova' } },
+ *     defaultBackend: { host: '127.0.0.1', port: 3306, user: 'root', password: '' },
+ *   }, log)
+ *   ...
+ *   await front.close()
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { createSecureContext } from 'node:tls'
+import type { Logger } from '../log/logger.js'
+import { routeSchema } from '../../router/sql/schema-route.js'
+import { CACHING_SHA2, NATIVE, type SqlUsers } from './auth.js'
+import { BackendConnection, type BackendServer } from './backend-connection.js'
+import { BackendPool } from './backend-pool.js'
+import { ClientSession, type RoutedBackend, type SessionContext } from './client-session.js'
+import { Cap, DEFAULT_COLLATION } from './protocol.js'
+
+export type { SqlUser, SqlUsers } from './auth.js'
+
+/** A backend MariaDB/MySQL server, and optionally the name a logical database has there. */
+export interface SqlBackend extends BackendServer {
+  /**
+   * The database on this server that the logical name maps to; the logical name itself when
+   * absent. For the default backend: the database of sessions that name none.
+   */
+  database?: string
+}
+
+export interface SqlFrontOptions {
+  listen: { host: string; port: number }
+  /** Offer TLS (SSLRequest upgrade) with this PEM certificate and key; plaintext stays allowed. */
+  tls?: { cert: string; key: string; ca?: string }
+  /** Accounts clients log in with (cellgate terminates auth; backends have their own credentials). */
+  users: SqlUsers
+  /** Logical database name → its backend (schema mode). */
+  databases: Readonly<Record<string, SqlBackend>>
+  /** Backend for any database not in `databases`, and for sessions without a database. */
+  defaultBackend: SqlBackend
+  pool?: {
+    /** Backend connections per server (busy + idle). Default 64. */
+    maxPerServer?: number
+    /** Idle backend connections are closed after this long. Default 60 000 ms. */
+    idleTimeoutMs?: number
+    /** Backend connect + login timeout. Default 5 000 ms. */
+    connectTimeoutMs?: number
+  }
+  /** Version string in the greeting; default: the default backend's own, read at start. */
+  serverVersion?: string
+  /** Plugin named in the greeting. Default mysql_native_password (as MariaDB does). */
+  authPlugin?: typeof NATIVE | typeof CACHING_SHA2
+  /** Largest packet accepted from a client or a backend. Default 64 MiB. */
+  maxPacketSize?: number
+}
+
+export interface SqlFront {
+  /** The port actually bound (useful with port 0). */
+  port: number
+  /** Stops listening, ends client sessions and closes pooled backend connections. */
+  close(): Promise<void>
+}
+
+/** Used when the default backend cannot be asked at start; SQLAlchemy reads VERSION() anyway. */
+const FALLBACK_VERSION = '5.5.5-10.11.0-MariaDB-cellgate'
+
+export async function startSqlFront(options: SqlFrontOptions, log: Logger): Promise<SqlFront> {
+  const maxPacketSize = options.maxPacketSize ?? 64 * 1024 * 1024
+  const pool = new BackendPool(
+    {
+      maxPerServer: options.pool?.maxPerServer ?? 64,
+      idleTimeoutMs: options.pool?.idleTimeoutMs ?? 60_000,
+      connectTimeoutMs: options.pool?.connectTimeoutMs ?? 5_000,
+      maxPacketSize,
+    },
+    log,
+  )
+  const serverVersion = options.serverVersion ?? (await probeVersion(options.defaultBackend, maxPacketSize, log))
+  const tls = options.tls
+    ? createSecureContext({
+        cert: readFileSync(options.tls.cert),
+        key: readFileSync(options.tls.key),
+        ...(options.tls.ca ? { ca: readFileSync(options.tls.ca) } : {}),
+      })
+    : null
+  // Routing entries carry a name for logs; same-server entries share a pool (keyed by server).
+  const named = (name: string, b: SqlBackend): RoutedBackend => ({
+    name,
+    server: { host: b.host, port: b.port, user: b.user, password: b.password },
+    ...(b.database !== undefined ? { database: b.database } : {}),
+  })
+  const databases = new Map(Object.entries(options.databases).map(([db, b]) => [db, named(db, b)] as const))
+  const fallback = named('default', options.defaultBackend)
+  let rsa: { publicPem: string; privateKey: KeyObject } | null = null
+  const ctx: SessionContext = {
+    log,
+    users: options.users,
+    pool,
+    route: (db) => routeSchema(db, databases, fallback),
+    serverVersion: () => serverVersion,
+    authPlugin: options.authPlugin ?? NATIVE,
+    tls,
+    maxPacketSize,
+    rsaKeys: () => {
+      if (!rsa) {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+        rsa = { publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey }
+      }
+      return rsa
+    },
+  }
+
+  const sessions = new Set<ClientSession>()
+  let nextId = 1
+  const server = createServer((socket: Socket) => {
+    const session = new ClientSession(socket, ctx, nextId++)
+    sessions.add(session)
+    socket.once('close', () => sessions.delete(session))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.listen.port, options.listen.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  log.info('SQL front end listening', { host: options.listen.host, port, backends: databases.size + 1, tls: tls !== null })
+  return {
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const s of sessions) s.shutdown()
+      await closed
+      await pool.close()
+    },
+  }
+}
+
+/** The default backend's version string, so clients see the server they are really using. */
+async function probeVersion(b: SqlBackend, maxPacketSize: number, log: Logger): Promise<string> {
+  try {
+    const c = await BackendConnection.connect(b, { capabilities: Cap.LONG_PASSWORD | Cap.PROTOCOL_41 | Cap.SECURE_CONNECTION | Cap.PLUGIN_AUTH, collation: DEFAULT_COLLATION, database: null, connectTimeoutMs: 3000, maxPacketSize })
+    c.quit()
+    return c.serverVersion
+  } catch (e) {
+    log.warn('default SQL backend unreachable at start; using a generic version string', { err: (e as Error).message })
+    return FALLBACK_VERSION
+  }
+}
