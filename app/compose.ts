@@ -6,7 +6,7 @@ import { AmqpListener } from '../adapters/amqp091/server.js'
 import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
 import { buildCellMap } from '../router/cell-map.js'
-import { placeConnection } from '../router/amqp/place-connection.js'
+import { CellRouting } from './amqp-routing.js'
 import type { CellgateConfig } from './config-types.js'
 
 /**
@@ -54,11 +54,11 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     ]),
   )
 
-  /** The pool of the cell the router places `vhost` on, or why there is none. */
-  const poolFor = (vhost: string): CellPool | string => {
-    const placement = placeConnection(vhost, cellMap)
-    if (placement.kind === 'refuse') return `no cell can serve vhost '${vhost}' (${placement.reason})`
-    return pools.get(placement.cell)!
+  const routing = new CellRouting(cellMap)
+  const poolOf = (cell: string): CellPool => {
+    const pool = pools.get(cell)
+    if (pool === undefined) throw amqpError(541, `INTERNAL_ERROR - the router chose cell '${cell}', which has no broker pool`)
+    return pool
   }
 
   const ctx: ConnectionContext = {
@@ -74,14 +74,9 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       prefetchCap: config.upstream.prefetch,
       maxUnconfirmed: config.upstream.maxUnconfirmedPerChannel,
     },
-    acquireUpstream: (vhost) => {
-      const pool = poolFor(vhost)
-      return typeof pool === 'string' ? Promise.reject(amqpError(320, pool)) : pool.acquire()
-    },
-    upstreamReachable: (vhost) => {
-      const pool = poolFor(vhost)
-      return typeof pool !== 'string' && pool.reachable
-    },
+    routing,
+    acquireUpstream: async (cell) => poolOf(cell).acquire(),
+    upstreamReachable: (cell) => pools.get(cell)?.reachable === true,
     upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
   }
 

@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import type { ConsumeMessage, Message } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import { closeReasonFromError, type CloseReason } from '../rabbit/close-reason.js'
 import { UpstreamChannel, type UpstreamChannelHandler } from '../rabbit/upstream-channel.js'
 import type { UpstreamConnection } from '../rabbit/upstream-connection.js'
 import { AmqpError, amqpError } from './amqp-error.js'
-import { DeliveryTagMap } from './delivery-tags.js'
+import { DeliveryTags } from './delivery-tags.js'
 import type { FieldTable } from './field-table.js'
 import { methodInfo, type AmqpMethod, type ArgsOf, type BasicProperties } from './methods.generated.js'
 import { Publisher } from './publisher.js'
+import type { ConnectionRouting } from './routing-port.js'
 import { SerialQueue } from './serial-queue.js'
 import { isServerNamed, type TopologyRecord } from './topology-record.js'
 
@@ -17,10 +19,12 @@ export interface ChannelOwner {
   readonly limits: ChannelLimits
   readonly topology: TopologyRecord
   readonly cancelNotify: boolean
+  /** Where this connection's queues and messages go (the router behind a port). */
+  readonly routing: ConnectionRouting
   sendMethod(channel: number, m: AmqpMethod): void
   sendContent(channel: number, props: BasicProperties, body: Buffer): void
-  /** The client's broker connection (one per client connection; re-acquired after a loss). */
-  upstream(): Promise<UpstreamConnection>
+  /** The client's broker connection to `cell` (one per client connection and cell; re-acquired after a loss). */
+  upstream(cell: string): Promise<UpstreamConnection>
   /** Re-declares the connection's recorded topology once per new broker connection. */
   replayTopology(on: UpstreamChannel): Promise<void>
   connectionError(err: AmqpError): void
@@ -40,6 +44,8 @@ export interface ChannelLimits {
 interface ConsumerRecord {
   tag: string
   queue: string
+  /** The cells the queue lives on: one broker consumer per cell, all with the client's tag. */
+  cells: readonly string[]
   noAck: boolean
   noLocal: boolean
   exclusive: boolean
@@ -51,16 +57,17 @@ const EXCHANGE_TYPES = new Set(['direct', 'fanout', 'topic', 'headers'])
 type State = 'open' | 'closing' | 'closed'
 
 /**
- * One client channel and the broker channel behind it. Client methods run in order through a
- * serial queue; broker events (deliveries, returns, cancels, closes) are mapped back with the
- * client's own delivery tags and consumer tags.
+ * One client channel and the broker channels behind it: one per cell the channel's work touches
+ * (usually one), opened on first use. Client methods run in order through a serial queue; broker
+ * events (deliveries, returns, cancels, closes) are mapped back with the client's own delivery
+ * tags and consumer tags, whichever cell they come from.
  */
 export class ClientChannel implements UpstreamChannelHandler {
   private state: State = 'open'
-  private up: UpstreamChannel | null = null
-  private opening: Promise<UpstreamChannel> | null = null
+  private readonly legs = new Map<string, UpstreamChannel>()
+  private readonly opening = new Map<string, Promise<UpstreamChannel>>()
   private readonly steps: SerialQueue
-  private readonly tags = new DeliveryTagMap()
+  private readonly tags = new DeliveryTags<UpstreamChannel>()
   private readonly consumers = new Map<string, ConsumerRecord>()
   private qos: { count: number; global: boolean } | null = null
   /**
@@ -69,7 +76,7 @@ export class ClientChannel implements UpstreamChannelHandler {
    * its consume-ok, or it would see deliveries for a consumer tag it does not know yet.
    */
   private consumesInFlight = 0
-  private held: ConsumeMessage[] = []
+  private held: Array<[UpstreamChannel, ConsumeMessage]> = []
   readonly publisher: Publisher
   private readonly log: Logger
 
@@ -84,6 +91,10 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   get isOpen(): boolean {
     return this.state === 'open'
+  }
+
+  private get home(): string {
+    return this.owner.routing.homeCell
   }
 
   // ---- client → cellgate -------------------------------------------------------------------
@@ -112,11 +123,9 @@ export class ClientChannel implements UpstreamChannelHandler {
       case 'basic.qos':
         return this.onQos(m.args)
       case 'basic.ack':
-        return this.settle(m.args.deliveryTag, m.args.multiple, 80, (up, tag) => up.ack(tag, m.args.multiple))
+        return this.settle(m.args.deliveryTag, m.args.multiple, 80, (up, tag, multiple) => up.ack(tag, multiple))
       case 'basic.nack':
-        return this.settle(m.args.deliveryTag, m.args.multiple, 120, (up, tag) =>
-          up.nack(tag, m.args.multiple, m.args.requeue),
-        )
+        return this.settle(m.args.deliveryTag, m.args.multiple, 120, (up, tag, multiple) => up.nack(tag, multiple, m.args.requeue))
       case 'basic.reject':
         return this.settle(m.args.deliveryTag, false, 90, (up, tag) => up.reject(tag, m.args.requeue))
       case 'basic.consume':
@@ -124,57 +133,68 @@ export class ClientChannel implements UpstreamChannelHandler {
       case 'basic.cancel':
         return this.onCancel(m.args)
       case 'basic.get':
-        return this.viaBroker(async (up) => this.onGet(up, m.args))
+        return this.viaBroker([this.queueCells(m.args.queue)[0]!], async ([up]) => this.onGet(up!, m.args))
       case 'basic.recover':
-        return this.viaBroker(async (up) => {
-          await up.recover()
+        return this.viaBroker(this.openCells(), async (ups) => {
+          for (const up of ups) await up.recover()
           this.reply({ name: 'basic.recover-ok', args: {} })
         })
       case 'basic.recover-async':
-        return this.viaBroker(async (up) => void (await up.recover()))
+        return this.viaBroker(this.openCells(), async (ups) => {
+          for (const up of ups) await up.recover()
+        })
       case 'exchange.declare':
         return this.onExchangeDeclare(m.args)
       case 'exchange.delete':
-        return this.viaBroker(async (up) => {
-          await up.deleteExchange(m.args.exchange, m.args.ifUnused)
+        return this.viaBroker([this.home], async ([up]) => {
+          await up!.deleteExchange(m.args.exchange, m.args.ifUnused)
+          up!.connection.knownExchanges.delete(m.args.exchange)
           this.owner.topology.exchangeDeleted(m.args.exchange)
           if (!m.args.nowait) this.reply({ name: 'exchange.delete-ok', args: {} })
         })
       case 'exchange.bind':
-        return this.viaBroker(async (up) => {
-          await up.bindExchange(m.args.destination, m.args.source, m.args.routingKey, m.args.arguments)
+        return this.viaBroker([this.home], async ([up]) => {
+          await up!.bindExchange(m.args.destination, m.args.source, m.args.routingKey, m.args.arguments)
           if (!m.args.nowait) this.reply({ name: 'exchange.bind-ok', args: {} })
         })
       case 'exchange.unbind':
-        return this.viaBroker(async (up) => {
-          await up.unbindExchange(m.args.destination, m.args.source, m.args.routingKey, m.args.arguments)
+        return this.viaBroker([this.home], async ([up]) => {
+          await up!.unbindExchange(m.args.destination, m.args.source, m.args.routingKey, m.args.arguments)
           if (!m.args.nowait) this.reply({ name: 'exchange.unbind-ok', args: {} })
         })
       case 'queue.declare':
         return this.onQueueDeclare(m.args)
-      case 'queue.bind':
-        return this.viaBroker(async (up) => {
-          const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
-          await up.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
+      case 'queue.bind': {
+        const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
+        return this.viaBroker(this.queueCells(b.queue), async (ups) => {
+          for (const up of ups) {
+            await this.ensureExchange(up, b.exchange)
+            await up.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
+          }
           this.owner.topology.bound(b)
           if (!m.args.nowait) this.reply({ name: 'queue.bind-ok', args: {} })
         })
-      case 'queue.unbind':
-        return this.viaBroker(async (up) => {
-          const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
-          await up.unbindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
+      }
+      case 'queue.unbind': {
+        const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
+        return this.viaBroker(this.queueCells(b.queue), async (ups) => {
+          for (const up of ups) await up.unbindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
           this.owner.topology.unbound(b)
           this.reply({ name: 'queue.unbind-ok', args: {} })
         })
+      }
       case 'queue.purge':
-        return this.viaBroker(async (up) => {
-          const messageCount = await up.purgeQueue(m.args.queue)
+        return this.viaBroker(this.queueCells(m.args.queue), async (ups) => {
+          let messageCount = 0
+          for (const up of ups) messageCount += await up.purgeQueue(m.args.queue)
           if (!m.args.nowait) this.reply({ name: 'queue.purge-ok', args: { messageCount } })
         })
       case 'queue.delete':
-        return this.viaBroker(async (up) => {
-          const messageCount = await up.deleteQueue(m.args.queue, m.args.ifUnused, m.args.ifEmpty)
+        return this.viaBroker(this.queueCells(m.args.queue), async (ups) => {
+          let messageCount = 0
+          for (const up of ups) messageCount += await up.deleteQueue(m.args.queue, m.args.ifUnused, m.args.ifEmpty)
           this.owner.topology.queueDeleted(m.args.queue)
+          this.owner.routing.queueDeleted(m.args.queue)
           if (!m.args.nowait) this.reply({ name: 'queue.delete-ok', args: { messageCount } })
         })
       case 'tx.select':
@@ -194,15 +214,25 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (this.state !== 'open') return
     if (args.immediate) throw amqpError(540, 'immediate=true', 60, 40)
     const seq = this.publisher.nextSeq()
-    const up = this.up
-    if (up !== null && up.isOpen && this.steps.idle) {
-      this.publisher.publish(up, args, props, body, seq)
-      return
+    const route = this.owner.routing.publish(args.exchange, args.routingKey, props, body)
+    const sendArgs = route.rewrite === undefined ? args : { ...args, exchange: route.rewrite.exchange, routingKey: route.rewrite.routingKey, mandatory: false }
+    const sendProps = route.rewrite === undefined ? props : { ...props, headers: { ...(props.headers ?? {}), ...route.rewrite.headers } }
+    // The common case, kept synchronous: one cell whose broker channel is open and knows the exchange.
+    if (route.cells.length === 1 && route.rewrite === undefined && this.steps.idle) {
+      const up = this.legs.get(route.cells[0]!)
+      if (up !== undefined && up.isOpen && exchangeKnown(up, args.exchange, this.owner.topology)) {
+        this.publisher.publish([up], args, props, body, seq)
+        return
+      }
     }
-    this.steps.push(() => {
+    this.steps.push(async () => {
       if (this.state !== 'open') return
-      if (this.up !== null && this.up.isOpen) return this.publisher.publish(this.up, args, props, body, seq)
-      return this.broker().then((b) => this.publisher.publish(b, args, props, body, seq))
+      const ups = await Promise.all(route.cells.map((c) => this.leg(c)))
+      for (const up of ups) {
+        if (route.rewrite !== undefined) await up.assertQueue(route.rewrite.queue, { durable: true, exclusive: false, autoDelete: false, arguments: {} })
+        else await this.ensureExchange(up, args.exchange)
+      }
+      if (this.state === 'open') this.publisher.publish(ups, sendArgs, sendProps, body, seq)
     })
   }
 
@@ -215,29 +245,30 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   // ---- broker → cellgate → client -----------------------------------------------------------
 
-  deliver(msg: ConsumeMessage): void {
+  deliver(up: UpstreamChannel, msg: ConsumeMessage): void {
     if (this.state !== 'open') return
     if (this.consumesInFlight > 0) {
-      this.held.push(msg)
+      this.held.push([up, msg])
       return
     }
     const consumer = this.consumers.get(msg.fields.consumerTag)
-    const tag = this.tags.toClient(msg.fields.deliveryTag)
+    const noAck = consumer?.noAck === true
     this.owner.sendMethod(this.id, {
       name: 'basic.deliver',
       args: {
         consumerTag: msg.fields.consumerTag,
-        deliveryTag: tag,
+        // A no-ack client never settles: cellgate acks the broker itself once the message is written.
+        deliveryTag: noAck ? this.tags.issueSettled() : this.tags.issue(up, msg.fields.deliveryTag),
         redelivered: msg.fields.redelivered,
         exchange: msg.fields.exchange,
         routingKey: msg.fields.routingKey,
       },
     })
     this.owner.sendContent(this.id, propsOf(msg), msg.content)
-    if (consumer?.noAck) this.ackWhenWritten(msg.fields.deliveryTag)
+    if (noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
   }
 
-  returned(msg: Message): void {
+  returned(_up: UpstreamChannel, msg: Message): void {
     if (this.state !== 'open') return
     const f = msg.fields as unknown as { replyCode: number; replyText: string; exchange: string; routingKey: string }
     this.owner.sendMethod(this.id, {
@@ -247,22 +278,31 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.owner.sendContent(this.id, propsOf(msg), msg.content)
   }
 
-  consumerCancelled(consumerTag: string): void {
-    if (!this.consumers.delete(consumerTag) || this.state !== 'open') return
+  consumerCancelled(_up: UpstreamChannel | null, consumerTag: string): void {
+    const rec = this.consumers.get(consumerTag)
+    if (rec === undefined || this.state !== 'open') return
+    this.consumers.delete(consumerTag)
+    // A consumer spans its queue's cells: when one cell ends it, end it everywhere, so the
+    // client's re-subscription starts from one clean state.
+    for (const cell of rec.cells) {
+      const up = this.legs.get(cell)
+      if (up !== undefined && up.isOpen && up !== _up) void up.cancel(consumerTag).catch(() => {})
+    }
     this.log.info('broker cancelled a consumer', { consumer: consumerTag })
     if (this.owner.cancelNotify) {
       this.owner.sendMethod(this.id, { name: 'basic.cancel', args: { consumerTag, nowait: true } })
     }
   }
 
-  closed(reason: CloseReason, connectionLost: boolean): void {
-    this.up = null
+  closed(up: UpstreamChannel, reason: CloseReason, connectionLost: boolean): void {
+    const cell = up.connection.cell
+    if (this.legs.get(cell) === up) this.legs.delete(cell)
     if (this.state !== 'open') return
     if (connectionLost) {
       // amqplib closes the channels before it emits the connection's 'close': recover once the
       // connection has been marked lost, or recover() would reuse the dead connection.
       queueMicrotask(() => {
-        if (this.state === 'open') this.steps.pushFront(() => this.recover())
+        if (this.state === 'open') this.steps.pushFront(() => this.recover(cell))
       })
       return
     }
@@ -274,17 +314,17 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.publisher.brokerDrained()
   }
 
-  /** The client connection is gone: release the broker channel (consumers end, unacked requeue). */
+  /** The client connection is gone: release the broker channels (consumers end, unacked requeue). */
   async dispose(): Promise<void> {
-    await this.stopWork('closed')?.close()
+    await Promise.all(this.stopWork('closed').map((up) => up.close()))
   }
 
   /** Sends channel.close for an error found by cellgate or the broker, then waits for close-ok. */
   serverClose(code: number, text: string, classId: number, methodId: number): void {
     if (this.state !== 'open') return
-    const up = this.stopWork('closing')
+    const ups = this.stopWork('closing')
     this.owner.sendMethod(this.id, { name: 'channel.close', args: { replyCode: code, replyText: text, classId, methodId } })
-    void up?.close()
+    for (const up of ups) void up.close()
     this.log.info('closed channel with error', { code, text })
   }
 
@@ -294,17 +334,25 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (this.state === 'open') this.owner.sendMethod(this.id, m)
   }
 
-  /** Runs a step that needs the broker channel, in order with everything else on this channel. */
-  private viaBroker(step: (up: UpstreamChannel) => Promise<void>): void {
+  private queueCells(queue: string): readonly string[] {
+    return this.owner.routing.queueCells(queue)
+  }
+
+  private openCells(): string[] {
+    return this.legs.size === 0 ? [this.home] : [...this.legs.keys()]
+  }
+
+  /** Runs a step that needs the broker channels of `cells`, in order with everything else on this channel. */
+  private viaBroker(cells: readonly string[], step: (ups: UpstreamChannel[]) => Promise<void>): void {
     const attempt = async (): Promise<void> => {
       if (this.state !== 'open') return
-      const up = await this.broker()
+      const ups = await Promise.all(cells.map((c) => this.leg(c)))
       try {
-        await step(up)
+        await step(ups)
       } catch (err) {
-        // The broker connection died under the step (the client still waits for its reply):
-        // do it again on the next broker channel, before anything queued after it.
-        if (up.lostWithConnection && this.state === 'open') {
+        // A broker connection died under the step (the client still waits for its reply):
+        // do it again on the next broker channels, before anything queued after it.
+        if (ups.some((up) => up.lostWithConnection) && this.state === 'open') {
           this.steps.pushFront(attempt)
           return
         }
@@ -314,60 +362,72 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.steps.push(attempt)
   }
 
-  /** The broker channel, opened on first use so an idle client channel costs the broker nothing. */
-  private broker(): Promise<UpstreamChannel> {
-    if (this.up !== null && this.up.isOpen) return Promise.resolve(this.up)
-    if (this.opening === null) {
-      this.opening = this.openBroker().finally(() => {
-        this.opening = null
-      })
+  /** The broker channel on `cell`, opened on first use so an idle client channel costs the broker nothing. */
+  private leg(cell: string): Promise<UpstreamChannel> {
+    const up = this.legs.get(cell)
+    if (up !== undefined && up.isOpen) return Promise.resolve(up)
+    let opening = this.opening.get(cell)
+    if (opening === undefined) {
+      opening = this.openLeg(cell).finally(() => this.opening.delete(cell))
+      this.opening.set(cell, opening)
     }
-    return this.opening
+    return opening
   }
 
-  private async openBroker(): Promise<UpstreamChannel> {
-    const conn = await this.owner.upstream()
+  private async openLeg(cell: string): Promise<UpstreamChannel> {
+    const conn = await this.owner.upstream(cell)
     const up = await UpstreamChannel.open(conn, this, this.owner.limits.prefetchCap)
     if (this.state !== 'open') {
       await up.close()
       throw new ChannelGone()
     }
     if (this.qos !== null) await up.prefetch(this.qos.count, this.qos.global)
-    this.tags.newGeneration()
-    this.up = up
+    this.legs.set(cell, up)
     return up
   }
 
+  /** Publishing or binding to an exchange the client declared needs it on that cell first. */
+  private async ensureExchange(up: UpstreamChannel, exchange: string): Promise<void> {
+    if (exchangeKnown(up, exchange, this.owner.topology)) return
+    const decl = this.owner.topology.exchanges.get(exchange)!
+    await up.assertExchange(decl.name, decl.type, decl)
+    up.connection.knownExchanges.add(exchange)
+  }
+
   /**
-   * The broker connection died under this channel: open a new one, re-declare what the client
-   * declared, re-subscribe its consumers with their tags and re-send unconfirmed publishes.
-   * Whatever cannot be restored is cancelled, which makes oslo re-subscribe from scratch.
+   * The broker connection to `cell` died under this channel: open a new one, re-declare what
+   * the client declared there, re-subscribe its consumers with their tags and re-send
+   * unconfirmed publishes. Whatever cannot be restored is cancelled, which makes oslo
+   * re-subscribe from scratch.
    */
-  private async recover(): Promise<void> {
+  private async recover(cell: string): Promise<void> {
     if (this.state !== 'open') return
-    const up = await this.broker()
+    const up = await this.leg(cell)
     try {
       await this.owner.replayTopology(up)
     } catch (err) {
-      this.log.warn('could not re-declare topology after broker loss', { err: (err as Error).message })
+      this.log.warn('could not re-declare topology after broker loss', { cell, err: (err as Error).message })
     }
+    let restored = 0
     for (const c of [...this.consumers.values()]) {
+      if (!c.cells.includes(cell)) continue
       if (isServerNamed(c.queue)) {
         // The broker named that queue and it died with the old connection: the client must
         // declare a new one, which a cancel makes it do.
-        this.consumerCancelled(c.tag)
+        this.consumerCancelled(up, c.tag)
         continue
       }
       try {
         await up.consume(c.queue, { consumerTag: c.tag, noLocal: c.noLocal, exclusive: c.exclusive, arguments: c.arguments })
+        restored++
       } catch (err) {
-        this.log.warn('consumer could not be restored; cancelling it', { consumer: c.tag, err: (err as Error).message })
+        this.log.warn('consumer could not be restored; cancelling it', { consumer: c.tag, cell, err: (err as Error).message })
         if (!up.isOpen) return // the failed consume closed the channel; its close handler recovers again
-        this.consumerCancelled(c.tag)
+        this.consumerCancelled(up, c.tag)
       }
     }
     this.publisher.republish(up)
-    this.log.info('channel recovered on a new broker connection', { consumers: this.consumers.size })
+    this.log.info('channel recovered on a new broker connection', { cell, consumers: restored })
   }
 
   private onQos(a: ArgsOf<'basic.qos'>): void {
@@ -375,42 +435,48 @@ export class ClientChannel implements UpstreamChannelHandler {
     const cap = this.owner.limits.prefetchCap
     const count = a.prefetchCount === 0 ? cap : Math.min(a.prefetchCount, cap)
     this.qos = { count, global: a.global }
-    this.viaBroker(async (up) => {
-      await up.prefetch(count, a.global)
+    this.viaBroker(this.openCells(), async (ups) => {
+      for (const up of ups) await up.prefetch(count, a.global)
       this.reply({ name: 'basic.qos-ok', args: {} })
     })
   }
 
-  private settle(clientTag: number, multiple: boolean, methodId: number, act: (up: UpstreamChannel, tag: number) => void): void {
-    const found = this.tags.toBroker(clientTag, multiple)
+  private settle(clientTag: number, multiple: boolean, methodId: number, act: (up: UpstreamChannel, tag: number, multiple: boolean) => void): void {
+    const found = this.tags.settle(clientTag, multiple)
     if (found.kind === 'unknown') throw amqpError(406, `unknown delivery tag ${clientTag}`, 60, methodId)
-    if (found.kind === 'stale') return // redelivered by the broker after a lost connection
-    // The tag belongs to the broker channel the delivery came from: never apply it to another.
-    const from = this.up
     this.steps.push(() => {
-      if (from !== null && from === this.up && from.isOpen) act(from, found.brokerTag)
+      // A tag belongs to the broker channel its delivery came from: if that one died, the broker
+      // redelivers the message and the ack is void (on another channel it would ack the wrong one).
+      for (const a of found.acts) if (a.leg.isOpen) act(a.leg, a.brokerTag, a.multiple)
     })
   }
 
-  private ackWhenWritten(brokerTag: number): void {
-    const up = this.up
-    this.owner.whenWritable(() => up?.ack(brokerTag, false))
+  private ackWhenWritten(up: UpstreamChannel, brokerTag: number): void {
+    this.owner.whenWritable(() => up.ack(brokerTag, false))
   }
 
   private onConsume(a: ArgsOf<'basic.consume'>): void {
     if (a.consumerTag !== '' && this.consumers.has(a.consumerTag)) {
       throw amqpError(530, `attempt to reuse consumer tag '${a.consumerTag}'`, 60, 20)
     }
-    this.viaBroker(async (up) => {
-      const opts = { consumerTag: a.consumerTag, noLocal: a.noLocal, exclusive: a.exclusive, arguments: a.arguments }
+    const cells = this.queueCells(a.queue)
+    // One tag for the consumer on every cell: chosen here when the client leaves it to the broker.
+    const tag = a.consumerTag !== '' ? a.consumerTag : cells.length > 1 ? generatedConsumerTag() : ''
+    const opts = { consumerTag: tag, noLocal: a.noLocal, exclusive: a.exclusive, arguments: a.arguments }
+    const rec: ConsumerRecord = { tag, queue: a.queue, cells, noAck: a.noAck, ...opts }
+    const subscribedOn = new Set<UpstreamChannel>()
+    this.viaBroker(cells, async (ups) => {
       // Register before the broker answers: deliveries can follow consume-ok in the same read.
-      const rec: ConsumerRecord = { tag: a.consumerTag, queue: a.queue, noAck: a.noAck, ...opts }
       if (rec.tag !== '') this.consumers.set(rec.tag, rec)
       this.consumesInFlight++
       try {
-        rec.tag = await up.consume(a.queue, opts)
+        for (const up of ups) {
+          if (subscribedOn.has(up)) continue // a retry after a lost connection: this cell already has it
+          rec.tag = await up.consume(a.queue, { ...opts, consumerTag: rec.tag })
+          subscribedOn.add(up)
+        }
       } catch (err) {
-        this.consumers.delete(rec.tag)
+        if (!ups.some((up) => up.lostWithConnection)) this.consumers.delete(rec.tag)
         throw err
       } finally {
         this.consumesInFlight--
@@ -425,12 +491,19 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (this.consumesInFlight > 0 || this.held.length === 0) return
     const held = this.held
     this.held = []
-    for (const m of held) this.deliver(m)
+    for (const [up, m] of held) this.deliver(up, m)
   }
 
   private onCancel(a: ArgsOf<'basic.cancel'>): void {
     this.steps.push(async () => {
-      if (this.consumers.delete(a.consumerTag) && this.up !== null && this.up.isOpen) await this.up.cancel(a.consumerTag)
+      const rec = this.consumers.get(a.consumerTag)
+      if (rec !== undefined) {
+        this.consumers.delete(a.consumerTag)
+        for (const cell of rec.cells) {
+          const up = this.legs.get(cell)
+          if (up !== undefined && up.isOpen) await up.cancel(a.consumerTag)
+        }
+      }
       if (!a.nowait) this.reply({ name: 'basic.cancel-ok', args: { consumerTag: a.consumerTag } })
     })
   }
@@ -441,7 +514,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.reply({
       name: 'basic.get-ok',
       args: {
-        deliveryTag: this.tags.toClient(msg.fields.deliveryTag),
+        deliveryTag: a.noAck ? this.tags.issueSettled() : this.tags.issue(up, msg.fields.deliveryTag),
         redelivered: msg.fields.redelivered,
         exchange: msg.fields.exchange,
         routingKey: msg.fields.routingKey,
@@ -449,18 +522,22 @@ export class ClientChannel implements UpstreamChannelHandler {
       },
     })
     this.owner.sendContent(this.id, propsOf(msg), msg.content)
-    if (a.noAck) this.ackWhenWritten(msg.fields.deliveryTag)
+    if (a.noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
   }
 
   private onExchangeDeclare(a: ArgsOf<'exchange.declare'>): void {
     // Hard errors close the whole broker connection, which other clients share: catch them here.
     if (!a.passive && !EXCHANGE_TYPES.has(a.type)) throw amqpError(503, `invalid exchange type '${a.type}'`, 40, 10)
-    this.viaBroker(async (up) => {
+    // Declared on the home cell, where the broker's answer (406 for an inequivalent redeclare...)
+    // is the client's answer; other cells get it when a publish or binding first needs it there.
+    this.viaBroker([this.home], async ([up]) => {
       if (a.passive) {
-        await up.checkExchange(a.exchange)
+        await up!.checkExchange(a.exchange)
       } else {
         const decl = { name: a.exchange, type: a.type, durable: a.durable, autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments }
-        await up.assertExchange(a.exchange, a.type, decl)
+        await up!.assertExchange(a.exchange, a.type, decl)
+        for (const leg of this.legs.values()) if (leg !== up && leg.connection.knownExchanges.has(a.exchange)) await leg.assertExchange(a.exchange, a.type, decl)
+        up!.connection.knownExchanges.add(a.exchange)
         this.owner.topology.exchangeDeclared(decl)
       }
       if (!a.nowait) this.reply({ name: 'exchange.declare-ok', args: {} })
@@ -468,35 +545,41 @@ export class ClientChannel implements UpstreamChannelHandler {
   }
 
   private onQueueDeclare(a: ArgsOf<'queue.declare'>): void {
-    this.viaBroker(async (up) => {
-      const ok = a.passive
-        ? await up.checkQueue(a.queue)
-        : await up.assertQueue(a.queue, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments })
+    // A server-named queue (empty name) lives on the home cell; named ones where the router says.
+    const cells = a.passive ? this.queueCells(a.queue) : a.queue === '' ? [this.home] : this.owner.routing.declareQueue(a.queue, a.exclusive)
+    this.viaBroker(cells, async (ups) => {
+      const opts = { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments }
+      const oks = []
+      for (const up of ups) oks.push(a.passive ? await up.checkQueue(a.queue) : await up.assertQueue(a.queue, opts))
+      const ok = {
+        queue: oks[0]!.queue,
+        messageCount: oks.reduce((n, o) => n + o.messageCount, 0),
+        consumerCount: oks.reduce((n, o) => n + o.consumerCount, 0),
+      }
       if (!a.passive) {
-        this.owner.topology.queueDeclared({ name: ok.queue, durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments })
+        if (a.queue === '') this.owner.routing.declareQueue(ok.queue, a.exclusive)
+        this.owner.topology.queueDeclared({ name: ok.queue, ...opts, cells })
       }
       if (!a.nowait) this.reply({ name: 'queue.declare-ok', args: ok })
     })
   }
 
   private clientClose(): void {
-    const up = this.stopWork('closing')
-    const done = (): void => {
+    const ups = this.stopWork('closing')
+    void Promise.all(ups.map((up) => up.close())).then(() => {
       this.owner.sendMethod(this.id, { name: 'channel.close-ok', args: {} })
       this.finish()
-    }
-    if (up === null) done()
-    else void up.close().then(done)
+    })
   }
 
-  /** Stops all work of the channel and hands back its broker channel for the caller to close. */
-  private stopWork(next: 'closing' | 'closed'): UpstreamChannel | null {
+  /** Stops all work of the channel and hands back its broker channels for the caller to close. */
+  private stopWork(next: 'closing' | 'closed'): UpstreamChannel[] {
     this.state = next
     this.steps.clear()
     this.publisher.dispose()
-    const up = this.up
-    this.up = null
-    return up
+    const ups = [...this.legs.values()]
+    this.legs.clear()
+    return ups
   }
 
   private finish(): void {
@@ -524,6 +607,16 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.log.error('[BUG] unexpected error in channel step', { err: e.message ?? String(err) })
     this.serverClose(541, `INTERNAL_ERROR - ${e.message ?? 'unexpected error'}`, 0, 0)
   }
+}
+
+/** The default exchange, amq.* and exchanges the client never declared need no declare on the way. */
+function exchangeKnown(up: UpstreamChannel, exchange: string, topology: TopologyRecord): boolean {
+  return exchange === '' || up.connection.knownExchanges.has(exchange) || !topology.exchanges.has(exchange)
+}
+
+/** RabbitMQ's own shape for broker-chosen consumer tags. */
+function generatedConsumerTag(): string {
+  return `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}`
 }
 
 class ChannelGone extends Error {}

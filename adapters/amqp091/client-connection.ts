@@ -24,6 +24,7 @@ import {
   type ArgsOf,
   type BasicProperties,
 } from './methods.generated.js'
+import type { AmqpRouting, ConnectionRouting } from './routing-port.js'
 import { TopologyRecord } from './topology-record.js'
 import { replay } from './topology-replay.js'
 
@@ -38,10 +39,12 @@ export interface ConnectionContext {
   frameMax: number
   channelMax: number
   limits: ChannelLimits
-  /** The broker connection a client on `vhost` is served by (the router picks the cell). */
-  acquireUpstream(vhost: string): Promise<UpstreamConnection>
-  /** False while the broker behind `vhost` is known to be down. */
-  upstreamReachable(vhost: string): boolean
+  /** Decides which cells a connection's queues and messages go to. */
+  routing: AmqpRouting
+  /** A pooled broker connection to `cell` for a new client (affinity: kept for the client's life). */
+  acquireUpstream(cell: string): Promise<UpstreamConnection>
+  /** False while the broker of `cell` is known to be down. */
+  upstreamReachable(cell: string): boolean
   /** How long a lost broker connection may take to come back before clients are told (320). */
   upstreamLostGraceMs: number
 }
@@ -69,13 +72,15 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   private channelMax: number
   private frameMax: number
   private user: UserRecord | null = null
-  private vhost = ''
   private heartbeat: Heartbeat | null = null
   private handshakeTimer: NodeJS.Timeout | null
-  private upstreamConn: UpstreamConnection | null = null
-  private acquiring: Promise<UpstreamConnection> | null = null
-  private replayedOn: UpstreamConnection | null = null
-  private replaying: Promise<void> | null = null
+  private clientProperties: FieldTable = {}
+  private routingPort: ConnectionRouting | null = null
+  /** One broker connection per cell this client's work touched. */
+  private readonly upstreams = new Map<string, UpstreamConnection>()
+  private readonly acquiring = new Map<string, Promise<UpstreamConnection>>()
+  private readonly replays = new WeakMap<UpstreamConnection, Promise<void>>()
+  private readonly blockedBy = new Set<UpstreamConnection>()
   private readonly throttledChannels = new Set<number>()
   private corked = false
   private writableWaiters: Array<() => void> = []
@@ -158,30 +163,38 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     for (const frame of encodeContent(channel, 60, props, body, this.frameMax)) this.write(frame)
   }
 
-  upstream(): Promise<UpstreamConnection> {
-    if (this.upstreamConn !== null && this.upstreamConn.isAlive) return Promise.resolve(this.upstreamConn)
-    if (this.acquiring === null) {
-      this.acquiring = this.ctx
-        .acquireUpstream(this.vhost)
+  get routing(): ConnectionRouting {
+    if (this.routingPort === null) throw new Error('routing used before connection.open')
+    return this.routingPort
+  }
+
+  upstream(cell: string): Promise<UpstreamConnection> {
+    const current = this.upstreams.get(cell)
+    if (current !== undefined && current.isAlive) return Promise.resolve(current)
+    let acquiring = this.acquiring.get(cell)
+    if (acquiring === undefined) {
+      acquiring = this.ctx
+        .acquireUpstream(cell)
         .then((conn) => {
           if (this.phase === 'closed' || this.phase === 'closing') throw amqpError(320, 'client connection closed')
-          this.upstreamConn = conn
+          this.upstreams.set(cell, conn)
           conn.attach(this)
-          if (conn.blocked) this.blocked('broker is blocked')
+          if (conn.blocked) this.blocked('broker is blocked', conn)
           return conn
         })
-        .finally(() => {
-          this.acquiring = null
-        })
+        .finally(() => this.acquiring.delete(cell))
+      this.acquiring.set(cell, acquiring)
     }
-    return this.acquiring
+    return acquiring
   }
 
   replayTopology(on: UpstreamChannel): Promise<void> {
-    if (this.replayedOn === on.connection) return this.replaying ?? Promise.resolve()
-    this.replayedOn = on.connection
-    this.replaying = replay(this.topology, on.connection, this.log)
-    return this.replaying
+    let done = this.replays.get(on.connection)
+    if (done === undefined) {
+      done = replay(this.topology, on.connection, this.log)
+      this.replays.set(on.connection, done)
+    }
+    return done
   }
 
   connectionError(err: AmqpError): void {
@@ -231,11 +244,15 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
 
   // ---- UpstreamConnectionListener -----------------------------------------------------------
 
-  blocked(reason: string): void {
-    if (this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.blocked', args: { reason } })
+  /** Blocked while any of its brokers is: a publish may go to any of them. */
+  blocked(reason: string, conn: UpstreamConnection): void {
+    const was = this.blockedBy.size > 0
+    this.blockedBy.add(conn)
+    if (!was && this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.blocked', args: { reason } })
   }
 
-  unblocked(): void {
+  unblocked(conn: UpstreamConnection): void {
+    if (!this.blockedBy.delete(conn) || this.blockedBy.size > 0) return
     if (this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.unblocked', args: {} })
   }
 
@@ -245,16 +262,17 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
    * told what a dead RabbitMQ would tell it (320), so it reconnects by itself: a client left
    * waiting on a healthy-looking socket may give up on its channel for good (oslo with retry=0).
    */
-  lost(reason: string): void {
-    this.upstreamConn = null
+  lost(reason: string, conn: UpstreamConnection): void {
+    if (this.upstreams.get(conn.cell) === conn) this.upstreams.delete(conn.cell)
+    this.unblocked(conn)
     if (this.phase !== 'opened') return
     // The broker connection logged the loss once with its client count; one line per client
     // would flood the log in exactly the storm an operator is trying to read.
-    this.log.debug('broker connection lost; recovering', { reason })
+    this.log.debug('broker connection lost; recovering', { cell: conn.cell, reason })
     const timer = setTimeout(() => {
       this.connectionError(amqpError(320, `broker connection lost and not back within ${this.ctx.upstreamLostGraceMs} ms (${reason})`))
     }, this.ctx.upstreamLostGraceMs)
-    this.upstream().then(
+    this.upstream(conn.cell).then(
       () => clearTimeout(timer),
       () => {},
     )
@@ -349,6 +367,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     const capabilities = caps !== null && typeof caps === 'object' && !Array.isArray(caps) && !Buffer.isBuffer(caps) ? (caps as FieldTable) : {}
     this.cancelNotify = capabilities['consumer_cancel_notify'] === true
     this.blockedNotify = capabilities['connection.blocked'] === true
+    this.clientProperties = a.clientProperties
     const name = a.clientProperties['connection_name']
     if (typeof name === 'string') this.log.debug('client identified', { client_name: name })
     if (!(MECHANISMS as readonly string[]).includes(a.mechanism)) {
@@ -395,12 +414,21 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       this.log.warn('vhost access refused', { user: this.user!.name, vhost })
       throw amqpError(530, `access to vhost '${vhost}' refused for user '${this.user!.name}'`, 10, 40)
     }
-    if (!this.ctx.upstreamReachable(vhost)) {
+    const routing = this.ctx.routing.forConnection({
+      id: this.id,
+      vhost,
+      user: this.user!.name,
+      peerAddress: this.socket.remoteAddress ?? '',
+      clientProperties: this.clientProperties,
+    })
+    if ('refused' in routing) throw amqpError(320, `no cell can serve vhost '${vhost}' (${routing.refused})`, 10, 40)
+    if (!this.ctx.upstreamReachable(routing.homeCell)) {
       // A dead RabbitMQ refuses connections; serving one that cannot reach a broker only makes the
       // client wait on a socket that looks healthy.
-      throw amqpError(320, `no broker reachable for vhost '${vhost}'`, 10, 40)
+      routing.closed()
+      throw amqpError(320, `no broker reachable for vhost '${vhost}' (cell ${routing.homeCell})`, 10, 40)
     }
-    this.vhost = vhost
+    this.routingPort = routing
     this.phase = 'opened'
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer)
     this.handshakeTimer = null
@@ -489,15 +517,16 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     this.content.clear()
     this.heartbeat?.stop()
     await Promise.all(channels.map((c) => c.dispose()))
-    await this.deleteExclusiveQueues()
-    this.upstreamConn?.detach(this)
+    await Promise.all([...this.upstreams.values()].map((conn) => this.deleteExclusiveQueues(conn)))
+    for (const conn of this.upstreams.values()) conn.detach(this)
+    this.upstreams.clear()
+    this.routingPort?.closed()
   }
 
   /** The broker connection outlives this client, so its exclusive queues would outlive it too. */
-  private async deleteExclusiveQueues(): Promise<void> {
-    const queues = this.topology.exclusiveQueues()
-    const conn = this.upstreamConn
-    if (queues.length === 0 || conn === null || !conn.isAlive) return
+  private async deleteExclusiveQueues(conn: UpstreamConnection): Promise<void> {
+    const queues = this.topology.exclusiveQueues(conn.cell)
+    if (queues.length === 0 || !conn.isAlive) return
     try {
       const ch = await conn.openChannel()
       for (const q of queues) await ch.deleteQueue(q)

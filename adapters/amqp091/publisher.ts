@@ -2,31 +2,43 @@ import type { UpstreamChannel } from '../rabbit/upstream-channel.js'
 import type { ChannelOwner } from './client-channel.js'
 import type { ArgsOf, BasicProperties } from './methods.generated.js'
 
-interface InFlight {
-  args: ArgsOf<'basic.publish'>
-  props: BasicProperties
-  body: Buffer
-  /** The client's confirm sequence number, 0 when the client is not in confirm mode. */
-  seq: number
-  /** Which broker channel generation it was sent on; confirms of older generations are void. */
+/** One copy of a message on one cell's broker channel. */
+interface LegSend {
+  readonly cell: string
+  /** Which broker channel generation of that cell it was sent on; confirms of older ones are void. */
   generation: number
+  settled: boolean
+}
+
+interface InFlight {
+  readonly args: ArgsOf<'basic.publish'>
+  readonly props: BasicProperties
+  readonly body: Buffer
+  /** The client's confirm sequence number, 0 when the client is not in confirm mode. */
+  readonly seq: number
+  readonly legs: LegSend[]
+  unsettledLegs: number
+  nacked: boolean
   settled: boolean
 }
 
 /**
  * The publishing half of a client channel. Every publish is confirmed by the broker (cellgate
  * always uses confirm mode upstream) and kept until then, so that:
- * - a client in confirm mode gets its ack/nack only once the broker took responsibility, after
- *   any basic.return for the same message (the broker sends return before ack; order is kept);
- * - after a lost broker connection, unconfirmed messages are re-sent rather than lost;
- * - memory is bounded: past `maxUnconfirmed` messages, or while the broker socket is backed up,
+ * - a client in confirm mode gets its ack/nack only once every cell it went to took
+ *   responsibility, after any basic.return for the same message (a broker sends return before
+ *   ack on the same channel; a one-cell publish keeps that order by construction);
+ * - after a lost broker connection, unconfirmed messages are re-sent to that cell, not lost;
+ * - memory is bounded: past `maxUnconfirmed` messages, or while a broker socket is backed up,
  *   the client socket is paused until confirms arrive or the socket drains.
+ * A message sent to several cells (a fanout) goes without `mandatory`: "no queue in this cell"
+ * is the normal case there, and one cell's return is not the message's fate.
  */
 export class Publisher {
   private readonly inflight: InFlight[] = []
   private confirmMode = false
   private seq = 0
-  private generation = 0
+  private readonly generations = new Map<string, number>()
   private waitingForDrain = false
   private throttled = false
   private disposed = false
@@ -46,21 +58,25 @@ export class Publisher {
     return this.confirmMode ? ++this.seq : 0
   }
 
-  publish(up: UpstreamChannel, args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number): void {
-    const m: InFlight = { args, props, body, seq, generation: this.generation, settled: false }
+  publish(ups: readonly UpstreamChannel[], args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number): void {
+    const legs = ups.map((up): LegSend => ({ cell: up.connection.cell, generation: this.generation(up.connection.cell), settled: false }))
+    const m: InFlight = { args, props, body, seq, legs, unsettledLegs: legs.length, nacked: false, settled: false }
     this.inflight.push(m)
-    this.send(up, m)
+    for (let i = 0; i < ups.length; i++) this.send(ups[i]!, m, legs[i]!)
   }
 
-  /** Re-sends everything unconfirmed on a fresh broker channel, in the original order. */
+  /** Re-sends what `cell` has not confirmed on its fresh broker channel, in the original order. */
   republish(up: UpstreamChannel): void {
-    this.generation++
-    const pending = this.inflight.filter((m) => !m.settled)
-    this.inflight.length = 0
-    for (const m of pending) {
-      m.generation = this.generation
-      this.inflight.push(m)
-      this.send(up, m)
+    const cell = up.connection.cell
+    const generation = this.generation(cell) + 1
+    this.generations.set(cell, generation)
+    for (const m of this.inflight) {
+      if (m.settled) continue
+      for (const leg of m.legs) {
+        if (leg.cell !== cell || leg.settled) continue
+        leg.generation = generation
+        this.send(up, m, leg)
+      }
     }
   }
 
@@ -78,12 +94,15 @@ export class Publisher {
     }
   }
 
-  private send(up: UpstreamChannel, m: InFlight): void {
+  private generation(cell: string): number {
+    return this.generations.get(cell) ?? 0
+  }
+
+  private send(up: UpstreamChannel, m: InFlight, leg: LegSend): void {
+    const mandatory = m.args.mandatory && m.legs.length === 1
     let room: boolean
     try {
-      room = up.publish(m.args.exchange, m.args.routingKey, m.body, m.props, m.args.mandatory, (nacked) =>
-        this.confirmed(m, nacked),
-      )
+      room = up.publish(m.args.exchange, m.args.routingKey, m.body, m.props, mandatory, (nacked) => this.confirmed(m, leg, nacked))
     } catch (err) {
       // amqplib throws when the channel closed between our check and the call; recovery re-sends.
       if (!up.isOpen) return
@@ -94,12 +113,15 @@ export class Publisher {
     this.updateThrottle()
   }
 
-  private confirmed(m: InFlight, nacked: boolean): void {
-    if (this.disposed || m.generation !== this.generation || m.settled) return
+  private confirmed(m: InFlight, leg: LegSend, nacked: boolean): void {
+    if (this.disposed || leg.settled || leg.generation !== this.generation(leg.cell)) return
+    leg.settled = true
+    if (nacked) m.nacked = true
+    if (--m.unsettledLegs > 0) return
     m.settled = true
     while (this.inflight.length > 0 && this.inflight[0]!.settled) this.inflight.shift()
     if (m.seq > 0) {
-      this.owner.sendMethod(this.channel, nacked
+      this.owner.sendMethod(this.channel, m.nacked
         ? { name: 'basic.nack', args: { deliveryTag: m.seq, multiple: false, requeue: false } }
         : { name: 'basic.ack', args: { deliveryTag: m.seq, multiple: false } })
     }

@@ -15,6 +15,8 @@ export interface QueueDecl {
   exclusive: boolean
   autoDelete: boolean
   arguments: FieldTable
+  /** The cells the router placed the queue on; its bindings live there too. */
+  cells: readonly string[]
 }
 
 export interface BindingDecl {
@@ -61,8 +63,14 @@ export class TopologyRecord {
   }
 
   /** Exclusive queues must be deleted by cellgate: the broker connection outlives the client. */
-  exclusiveQueues(): string[] {
-    return [...this.queues.values()].filter((q) => q.exclusive).map((q) => q.name)
+  exclusiveQueues(cell: string): string[] {
+    return [...this.queues.values()].filter((q) => q.exclusive && q.cells.includes(cell)).map((q) => q.name)
+  }
+
+  /** Whether a queue this connection declared lives on `cell` (bindings of unknown queues replay everywhere they were made). */
+  queueOn(queue: string, cell: string): boolean {
+    const q = this.queues.get(queue)
+    return q === undefined || q.cells.includes(cell)
   }
 }
 

@@ -11,15 +11,23 @@ type Declaration = [string, (ch: ConfirmChannel) => Promise<unknown>]
  * so that one refused declaration (a changed durable flag, say) cannot close a client's channel;
  * each failure costs the scratch channel and the next entity gets a fresh one. Server-named
  * queues (amq.gen-*) cannot be declared by name again: their consumers are cancelled instead.
+ * Only what lives on the connection's cell is replayed; exchanges go everywhere a channel may
+ * publish or bind.
  */
 export async function replay(t: TopologyRecord, conn: UpstreamConnection, log: Logger): Promise<void> {
   const steps: Declaration[] = [
-    ...[...t.exchanges.values()].map((e): Declaration => [`exchange ${e.name}`, (ch) => ch.assertExchange(e.name, e.type, e)]),
+    ...[...t.exchanges.values()].map((e): Declaration => [
+      `exchange ${e.name}`,
+      async (ch) => {
+        await ch.assertExchange(e.name, e.type, e)
+        conn.knownExchanges.add(e.name)
+      },
+    ]),
     ...[...t.queues.values()]
-      .filter((q) => !isServerNamed(q.name))
+      .filter((q) => !isServerNamed(q.name) && q.cells.includes(conn.cell))
       .map((q): Declaration => [`queue ${q.name}`, (ch) => ch.assertQueue(q.name, q)]),
     ...[...t.bindings.values()]
-      .filter((b) => !isServerNamed(b.queue))
+      .filter((b) => !isServerNamed(b.queue) && t.queueOn(b.queue, conn.cell))
       .map((b): Declaration => [`binding ${b.queue}<-${b.exchange}`, (ch) => ch.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)]),
   ]
   let ch: ConfirmChannel | null = null

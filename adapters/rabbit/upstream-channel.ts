@@ -6,14 +6,14 @@ import type { UpstreamConnection } from './upstream-connection.js'
 
 /** Events from one broker channel, delivered to the client channel that owns it. */
 export interface UpstreamChannelHandler {
-  deliver(msg: ConsumeMessage): void
-  returned(msg: Message): void
+  deliver(up: UpstreamChannel, msg: ConsumeMessage): void
+  returned(up: UpstreamChannel, msg: Message): void
   /** The broker cancelled a consumer (queue deleted, failover...). */
-  consumerCancelled(consumerTag: string): void
+  consumerCancelled(up: UpstreamChannel, consumerTag: string): void
   /** The channel is gone; `connectionLost` distinguishes a dead broker connection from a channel error. */
-  closed(reason: CloseReason, connectionLost: boolean): void
+  closed(up: UpstreamChannel, reason: CloseReason, connectionLost: boolean): void
   /** The broker connection's write buffer drained: publishing may resume. */
-  drain(): void
+  drain(up: UpstreamChannel): void
 }
 
 export interface QueueDeclared {
@@ -45,12 +45,12 @@ export class UpstreamChannel {
       if (this.done) return
       this.done = true
       this.lostWithConnection = lastError === undefined || !connection.isAlive
-      handler.closed(lastError ?? closeReasonFromError(new Error('channel closed'), 320), this.lostWithConnection)
+      handler.closed(this, lastError ?? closeReasonFromError(new Error('channel closed'), 320), this.lostWithConnection)
     })
-    ch.on('return', (msg: Message) => handler.returned(msg))
+    ch.on('return', (msg: Message) => handler.returned(this, msg))
     // The 'cancel' event carries the real tag, also for consumers whose tag the broker chose.
-    ch.on('cancel', (fields: { consumerTag: string }) => handler.consumerCancelled(fields.consumerTag))
-    ch.on('drain', () => handler.drain())
+    ch.on('cancel', (fields: { consumerTag: string }) => handler.consumerCancelled(this, fields.consumerTag))
+    ch.on('drain', () => handler.drain(this))
   }
 
   static async open(conn: UpstreamConnection, handler: UpstreamChannelHandler, prefetch: number): Promise<UpstreamChannel> {
@@ -140,7 +140,7 @@ export class UpstreamChannel {
     const r = await this.ch.consume(
       queue,
       (msg) => {
-        if (msg !== null) this.handler.deliver(msg)
+        if (msg !== null) this.handler.deliver(this, msg)
       },
       { consumerTag: o.consumerTag, noLocal: o.noLocal, noAck: false, exclusive: o.exclusive, arguments: o.arguments },
     )

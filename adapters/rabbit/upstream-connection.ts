@@ -4,10 +4,10 @@ import type { Logger } from '../log/logger.js'
 
 /** What a client connection attached to an upstream connection hears about it. */
 export interface UpstreamConnectionListener {
-  blocked(reason: string): void
-  unblocked(): void
+  blocked(reason: string, conn: UpstreamConnection): void
+  unblocked(conn: UpstreamConnection): void
   /** The broker connection is gone; every channel on it is already dead. */
-  lost(reason: string): void
+  lost(reason: string, conn: UpstreamConnection): void
 }
 
 /**
@@ -20,6 +20,8 @@ export class UpstreamConnection {
   private alive = true
   blocked = false
   openChannels = 0
+  /** Exchanges declared through this connection: publishing or binding there needs no declare first. */
+  readonly knownExchanges = new Set<string>()
 
   constructor(
     readonly id: string,
@@ -31,12 +33,12 @@ export class UpstreamConnection {
     model.on('blocked', (reason: string) => {
       this.blocked = true
       log.warn('broker blocked the connection', { reason })
-      for (const l of this.listeners) l.blocked(reason)
+      for (const l of this.listeners) l.blocked(reason, this)
     })
     model.on('unblocked', () => {
       this.blocked = false
       log.info('broker unblocked the connection')
-      for (const l of this.listeners) l.unblocked()
+      for (const l of this.listeners) l.unblocked(this)
     })
     // amqplib emits 'error' before 'close' for server-initiated closes; 'close' always follows.
     model.on('error', (err: Error) => log.warn('broker connection error', { err: err.message }))
@@ -80,7 +82,7 @@ export class UpstreamConnection {
     if (!this.alive) return
     this.alive = false
     this.log.warn('broker connection lost', { reason, clients: this.listeners.size })
-    for (const l of [...this.listeners]) l.lost(reason)
+    for (const l of [...this.listeners]) l.lost(reason, this)
     this.listeners.clear()
   }
 }

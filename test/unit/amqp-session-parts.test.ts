@@ -1,23 +1,38 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { parseSaslResponse, UserDirectory } from '../../adapters/amqp091/auth.js'
-import { DeliveryTagMap } from '../../adapters/amqp091/delivery-tags.js'
+import { DeliveryTags } from '../../adapters/amqp091/delivery-tags.js'
 import { Heartbeat } from '../../adapters/amqp091/heartbeat.js'
 import { SerialQueue } from '../../adapters/amqp091/serial-queue.js'
 import { encodeFieldTable } from '../../adapters/amqp091/field-table.js'
 
-t.test('delivery tags: one client sequence over broker channel generations', async (t) => {
-  const m = new DeliveryTagMap()
-  t.equal(m.toClient(1), 1)
-  t.equal(m.toClient(2), 2)
-  t.same(m.toBroker(2, false), { kind: 'current', brokerTag: 2 })
-  t.same(m.toBroker(3, false), { kind: 'unknown' }, 'never delivered')
-  t.same(m.toBroker(0, false), { kind: 'unknown' }, 'tag 0 alone is not a tag')
-  t.same(m.toBroker(0, true), { kind: 'current', brokerTag: 0 }, 'tag 0 with multiple means everything')
-  m.newGeneration() // broker channel replaced: its tags restart at 1
-  t.equal(m.toClient(1), 3)
-  t.same(m.toBroker(2, false), { kind: 'stale' }, 'delivered by the dead channel: the broker redelivers it')
-  t.same(m.toBroker(3, true), { kind: 'current', brokerTag: 1 })
+t.test('delivery tags: one client sequence over several broker channels', async (t) => {
+  const m = new DeliveryTags<string>()
+  t.equal(m.issue('cellA', 1), 1)
+  t.equal(m.issue('cellA', 2), 2)
+  t.equal(m.issue('cellB', 1), 3, 'a second cell continues the client sequence')
+  t.equal(m.issueSettled(), 4, 'a no-ack delivery takes a tag too')
+  t.equal(m.issue('cellA', 3), 5)
+  t.same(m.settle(2, false), { kind: 'settle', acts: [{ leg: 'cellA', brokerTag: 2, multiple: false }] })
+  t.same(m.settle(2, false), { kind: 'unknown' }, 'a second ack of the same tag is unknown, as in RabbitMQ')
+  t.same(m.settle(4, false), { kind: 'unknown' }, 'a no-ack tag cannot be acked')
+  t.same(m.settle(9, false), { kind: 'unknown' }, 'never delivered')
+  t.same(m.settle(0, false), { kind: 'unknown' }, 'tag 0 alone is not a tag')
+  t.same(m.settle(5, true), {
+    kind: 'settle',
+    acts: [
+      // cellA has 1 and 3 outstanding (2 was acked): not contiguous, so no multiple-ack that could sweep more
+      { leg: 'cellA', brokerTag: 1, multiple: false },
+      { leg: 'cellA', brokerTag: 3, multiple: false },
+      { leg: 'cellB', brokerTag: 1, multiple: false },
+    ],
+  }, 'multiple is split per broker channel')
+  t.equal(m.issue('cellA', 4), 6)
+  t.equal(m.issue('cellA', 5), 7)
+  t.equal(m.issue('cellB', 2), 8)
+  t.same(m.settle(7, true), { kind: 'settle', acts: [{ leg: 'cellA', brokerTag: 5, multiple: true }] }, 'a contiguous run is one multiple-ack')
+  t.same(m.settle(0, true), { kind: 'settle', acts: [{ leg: 'cellB', brokerTag: 2, multiple: false }] }, 'tag 0 with multiple means everything outstanding')
+  t.same(m.settle(0, true), { kind: 'settle', acts: [] }, 'nothing left')
 })
 
 t.test('SASL responses', async (t) => {

@@ -1,0 +1,47 @@
+import type { FieldTable } from './field-table.js'
+import type { BasicProperties } from './methods.generated.js'
+
+/**
+ * What the AMQP front end asks of the routing layer. The front end knows frames, channels and
+ * broker connections; where a queue or a message lives is decided behind this port (by the pure
+ * router with the cell map and what cellgate has learned), so the socket code never holds a rule.
+ */
+export interface AmqpRouting {
+  /** Called once per client connection at connection.open; null when no cell can serve it. */
+  forConnection(identity: ConnectionIdentity): ConnectionRouting | RoutingRefusal
+}
+
+export interface RoutingRefusal {
+  readonly refused: string
+}
+
+export interface ConnectionIdentity {
+  readonly id: string
+  readonly vhost: string
+  readonly user: string
+  /** Remote address of the client socket (one OpenStack process opens several connections). */
+  readonly peerAddress: string
+  /** Client properties from connection.start-ok (oslo sends connection_name "<prog>:<pid>:<uuid>"). */
+  readonly clientProperties: FieldTable
+}
+
+/** Where one message goes: a set of cells, and possibly a rewrite (parking in cell0). */
+export interface PublishRoute {
+  readonly cells: readonly string[]
+  /** Publish there under another exchange/routing key with extra headers (a parked message). */
+  readonly rewrite?: { readonly exchange: string; readonly routingKey: string; readonly headers: FieldTable; readonly queue: string }
+}
+
+export interface ConnectionRouting {
+  /** The cell of this connection's own work (server-named queues, exchange declarations...). */
+  readonly homeCell: string
+  /** Cells a queue is declared on; registers it so later publishes (replies) find it. */
+  declareQueue(queue: string, exclusive: boolean): readonly string[]
+  /** Where an existing queue lives, for bind/consume/get/purge/delete. */
+  queueCells(queue: string): readonly string[]
+  queueDeleted(queue: string): void
+  /** Where a publish goes. Must be cheap: it runs for every message. */
+  publish(exchange: string, routingKey: string, props: BasicProperties, body: Buffer): PublishRoute
+  /** The client connection ended: forget what only it declared. */
+  closed(): void
+}
