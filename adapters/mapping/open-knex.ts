@@ -3,6 +3,7 @@
  * pool (mapping reads are rare and sequential), MySQL via mysql2, SQLite via better-sqlite3.
  */
 import knex, { type Knex } from 'knex'
+import type { Logger } from '../log/logger.js'
 import { parseDbUrl, type DbTarget } from './db-url.js'
 
 export interface OpenedDb {
@@ -13,6 +14,16 @@ export interface OpenedDb {
 export interface OpenKnexOptions {
   /** Upper bound of pooled MySQL connections (default 2). SQLite always uses one. */
   maxConnections?: number
+  /**
+   * Where knex's own messages go (debug level: the same failures reach callers as rejected
+   * promises; without this knex prints every failed connection attempt to the console).
+   */
+  logger?: Logger
+}
+
+function knexLog(logger: Logger | undefined): Knex.Config['log'] {
+  const to = (msg: unknown): void => logger?.debug('knex', { detail: msg instanceof Error ? msg.message : String(msg) })
+  return { warn: to, error: to, deprecate: to, debug: to }
 }
 
 export function openKnex(url: string, opts: OpenKnexOptions = {}): OpenedDb {
@@ -24,6 +35,7 @@ export function openKnex(url: string, opts: OpenKnexOptions = {}): OpenedDb {
       // SQLite has no DEFAULT keyword for omitted columns; knex needs this to insert NULLs.
       useNullAsDefault: true,
       pool: { min: 1, max: 1 },
+      log: knexLog(opts.logger),
     })
     return { db, target }
   }
@@ -32,6 +44,7 @@ export function openKnex(url: string, opts: OpenKnexOptions = {}): OpenedDb {
     connection: target.connection,
     // min 0: an idle cellgate holds no connection to nova_api between polls.
     pool: { min: 0, max: opts.maxConnections ?? 2, idleTimeoutMillis: 30_000 },
+    log: knexLog(opts.logger),
   })
   return { db, target }
 }
