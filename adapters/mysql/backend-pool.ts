@@ -131,6 +131,7 @@ export class BackendPool {
 
   private pickIdle(slot: ServerSlot, key: string, want: ReadonlyMap<string, string>): BackendConnection | null {
     let subset = -1
+    let fixable = -1
     // Most recently used first: its backend thread and caches are warm.
     for (let i = slot.idle.length - 1; i >= 0; i--) {
       const c = slot.idle[i]!
@@ -141,8 +142,10 @@ export class BackendPool {
         return c
       }
       if (fit === 'subset' && subset < 0) subset = i
+      if (fit === 'fixable' && fixable < 0) fixable = i
     }
     if (subset >= 0) return slot.idle.splice(subset, 1)[0]!
+    if (fixable >= 0) return slot.idle.splice(fixable, 1)[0]!
     // Same key but extra state: close it to make room for a clean one.
     for (let i = 0; i < slot.idle.length; i++) {
       if (this.keys.get(slot.idle[i]!) === key && slot.total >= this.opts.maxPerServer) {
@@ -188,9 +191,29 @@ export class BackendPool {
   }
 }
 
-/** How a connection's applied SET statements relate to what a session wants. */
-export function stateFit(applied: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>): 'equal' | 'subset' | 'other' {
-  for (const [k, v] of applied) if (want.get(k) !== v) return 'other'
+/**
+ * Whether `SET SESSION <key> = DEFAULT` undoes a recorded assignment. Not for the character set
+ * keys: their starting value is the handshake collation, not the global default.
+ */
+export function resettable(key: string): boolean {
+  if (key === 'names' || key === 'charset' || key === 'collation_connection' || key.startsWith('character_set_')) return false
+  return /^[a-z_][a-z0-9_]*$/.test(key)
+}
+
+/**
+ * How a connection's applied SET statements relate to what a session wants: equal; a subset
+ * (only more SETs needed); fixable (some values differ or must be reset to DEFAULT); other (it
+ * carries state that cannot be undone).
+ */
+export function stateFit(applied: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>): 'equal' | 'subset' | 'fixable' | 'other' {
+  let fixable = false
+  for (const [k, v] of applied) {
+    const w = want.get(k)
+    if (w === v) continue
+    if (w === undefined && !resettable(k)) return 'other'
+    fixable = true
+  }
+  if (fixable) return 'fixable'
   // Keys that override each other (SET NAMES and the character_set_* variables) never coexist in
   // a session's state, so the order of the entries does not matter.
   return applied.size === want.size ? 'equal' : 'subset'

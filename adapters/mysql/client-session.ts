@@ -512,8 +512,15 @@ export class ClientSession {
       this.log.info('backend unavailable', { backend: target.backend.name, err: err.message })
       return err
     }
-    // Replay from the first entry that differs: a later SET may depend on an earlier one
+    // Undo what an earlier session set and this one did not (the pool only offers connections
+    // where that is possible), then replay from the first entry that differs: a later SET may depend on an earlier one
     // (SET NAMES, then SET character_set_results).
+    for (const key of [...conn.appliedState.keys()]) {
+      if (this.vars.has(key)) continue
+      const err = await this.runSilently(conn, (c) => c.query(`SET SESSION ${key} = DEFAULT`))
+      if (err) return err
+      conn.appliedState.delete(key)
+    }
     let replaying = false
     for (const [key, sql] of this.vars) {
       if (!replaying && conn.appliedState.get(key) === sql) continue
@@ -548,8 +555,12 @@ export class ClientSession {
     const target = this.ctx.route(db)
     const name = target.database ?? db
     if (this.held) {
-      const current = this.ctx.route(this.database)
-      if (current.backend !== target.backend) return E.cannotSwitchBackend(db, this.pinReason() ?? 'pinned')
+      // The pinned connection can change database only on its own server.
+      const current = this.ctx.route(this.database).backend.server
+      const next = target.backend.server
+      if (current.host !== next.host || current.port !== next.port || current.user !== next.user) {
+        return E.cannotSwitchBackend(db, this.pinReason() ?? 'pinned')
+      }
     }
     const conn = this.held ?? (await this.acquire(target))
     if (!isConnection(conn)) return conn
