@@ -21,6 +21,11 @@ export interface OpenKnexOptions {
   logger?: Logger
 }
 
+/** The part of a better-sqlite3 Database used on a new pooled connection. */
+interface SqlitePragmas {
+  pragma(source: string): unknown
+}
+
 function knexLog(logger: Logger | undefined): Knex.Config['log'] {
   const to = (msg: unknown): void => logger?.debug('knex', { detail: msg instanceof Error ? msg.message : String(msg) })
   return { warn: to, error: to, deprecate: to, debug: to }
@@ -34,7 +39,21 @@ export function openKnex(url: string, opts: OpenKnexOptions = {}): OpenedDb {
       connection: { filename: target.filename },
       // SQLite has no DEFAULT keyword for omitted columns; knex needs this to insert NULLs.
       useNullAsDefault: true,
-      pool: { min: 1, max: 1 },
+      pool: {
+        min: 1,
+        max: 1,
+        // WAL lets an operator command write while cellgate reads; busy_timeout makes a writer
+        // wait for the other process's lock instead of failing with SQLITE_BUSY at once.
+        afterCreate: (conn: SqlitePragmas, done: (err: Error | null, conn: SqlitePragmas) => void) => {
+          try {
+            if (target.filename !== ':memory:') conn.pragma('journal_mode = WAL')
+            conn.pragma('busy_timeout = 5000')
+            done(null, conn)
+          } catch (err) {
+            done(err instanceof Error ? err : new Error(String(err)), conn)
+          }
+        },
+      },
       log: knexLog(opts.logger),
     })
     return { db, target }
