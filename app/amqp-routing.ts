@@ -1,55 +1,116 @@
 import type { AmqpRouting, ConnectionIdentity, ConnectionRouting, PublishRoute, RoutingRefusal } from '../adapters/amqp091/routing-port.js'
 import type { BasicProperties } from '../adapters/amqp091/methods.generated.js'
-import type { CellMap } from '../router/cell-map.js'
-import { placeConnection } from '../router/amqp/place-connection.js'
+import type { LogFields, Logger } from '../adapters/log/logger.js'
+import { findCell, type CellMap } from '../router/cell-map.js'
+import { extractArgsHints, NO_HINTS, type ArgsHints } from '../router/amqp/args-hints.js'
+import { learnableTopic } from '../router/amqp/oslo-destination.js'
+import type { PublisherFacts } from '../router/amqp/publisher-cell.js'
+import { RoutingTable } from '../router/amqp/routing-table.js'
+import { ProcessHosts, processKey } from './process-hosts.js'
 import { QueueDirectory } from './queue-directory.js'
+import { RoutingCounters } from './routing-counters.js'
+
+export interface CellRoutingOptions {
+  /** The host this cellgate serves when it runs as a per-host sidecar. */
+  readonly sidecarHost?: string
+  readonly notificationsCell?: string
+  readonly defaultCell?: string
+}
+
+/** Where parked messages wait in the parking cell, with the original destination in headers. */
+export const PARKED_QUEUE = 'cellgate.parked'
 
 /**
- * The routing layer behind the AMQP front end: holds the current cell map and what cellgate has
- * learned (where queues were declared), and asks the pure router for every decision.
+ * The routing layer behind the AMQP front end: holds the current cell map (as a RoutingTable),
+ * what cellgate has learned (where queues were declared, which process is which host) and asks
+ * the pure router for every decision.
  */
 export class CellRouting implements AmqpRouting {
   readonly queues = new QueueDirectory()
-  private map: CellMap
+  readonly processHosts = new ProcessHosts()
+  readonly counters = new RoutingCounters()
+  private table: RoutingTable
 
-  constructor(map: CellMap) {
-    this.map = map
+  constructor(
+    map: CellMap,
+    private readonly opts: CellRoutingOptions,
+    private readonly log: Logger,
+  ) {
+    this.table = this.tableFor(map, [])
   }
 
-  /** A new cell map (mapping sources changed): decisions from now on use it. */
+  /** A new cell map (a mapping source changed): decisions from now on use it. */
   replaceMap(map: CellMap): void {
-    this.map = map
+    this.table = this.tableFor(map, this.table.knownTopics)
   }
 
   get cellMap(): CellMap {
-    return this.map
+    return this.table.map
+  }
+
+  get routingTable(): RoutingTable {
+    return this.table
   }
 
   forConnection(identity: ConnectionIdentity): ConnectionRouting | RoutingRefusal {
-    const placement = placeConnection(identity.vhost, this.map)
-    if (placement.kind === 'refuse') return { refused: placement.reason }
-    return new ConnectionCellRouting(this, identity, placement.cell)
+    const facts = this.facts(identity, undefined)
+    const home = this.table.ownCell(facts) ?? vhostCellEvenIfDisabled(identity.vhost, this.table.map) ?? this.table.publisherCell(facts)
+    if (typeof home !== 'string' && home.kind === 'none') return { refused: home.reason }
+    return new ConnectionCellRouting(this, identity, typeof home === 'string' ? home : home.cell)
+  }
+
+  facts(identity: ConnectionIdentity, ownHost: string | undefined, args?: () => ArgsHints): PublisherFacts {
+    const learnedHost = ownHost ?? this.processHosts.hostOf(processKey(identity))
+    return {
+      vhost: identity.vhost,
+      ...(this.opts.sidecarHost !== undefined ? { sidecarHost: this.opts.sidecarHost } : {}),
+      ...(learnedHost !== undefined ? { learnedHost } : {}),
+      ...(args !== undefined ? { argsHints: args } : {}),
+    }
+  }
+
+  warnOnce(key: string, msg: string, fields: LogFields): void {
+    if (this.counters.firstTime(key)) this.log.warn(msg, fields)
+    else this.log.debug(msg, fields)
+  }
+
+  private tableFor(map: CellMap, knownTopics: Iterable<string>): RoutingTable {
+    return new RoutingTable(map, {
+      knownTopics,
+      ...(this.opts.notificationsCell !== undefined ? { notificationsCell: this.opts.notificationsCell } : {}),
+      ...(this.opts.defaultCell !== undefined ? { defaultCell: this.opts.defaultCell } : {}),
+    })
   }
 }
 
 class ConnectionCellRouting implements ConnectionRouting {
   private readonly declared = new Set<string>()
+  /** The host this connection serves, learned from the `T.<host>` queue it declared. */
+  private ownHost: string | undefined
+  private readonly lookups: { replyQueueCell: (q: string) => string | undefined; queueCell: (q: string) => string | undefined }
 
   constructor(
     private readonly routing: CellRouting,
     private readonly identity: ConnectionIdentity,
     readonly homeCell: string,
-  ) {}
+  ) {
+    const one = (q: string): string | undefined => {
+      const cells = routing.queues.cellsOf(q)
+      return cells?.length === 1 ? cells[0] : undefined
+    }
+    this.lookups = { replyQueueCell: one, queueCell: one }
+  }
 
   declareQueue(queue: string, _exclusive: boolean): readonly string[] {
-    const cells = this.routing.queues.cellsOf(queue) ?? [this.homeCell]
+    this.observe(queue)
+    const cells = this.routing.queues.cellsOf(queue) ?? this.place(queue)
     this.routing.queues.declared(queue, cells, this.identity.id)
     this.declared.add(queue)
     return cells
   }
 
   queueCells(queue: string): readonly string[] {
-    return this.routing.queues.cellsOf(queue) ?? [this.homeCell]
+    return this.routing.queues.cellsOf(queue) ?? this.place(queue)
   }
 
   queueDeleted(queue: string): void {
@@ -57,16 +118,90 @@ class ConnectionCellRouting implements ConnectionRouting {
     this.declared.delete(queue)
   }
 
-  publish(exchange: string, routingKey: string, _props: BasicProperties, _body: Buffer): PublishRoute {
-    if (exchange === '') {
-      const cells = this.routing.queues.cellsOf(routingKey)
-      if (cells !== undefined) return { cells }
+  publish(exchange: string, routingKey: string, _props: BasicProperties, body: Buffer): PublishRoute {
+    const table = this.routing.routingTable
+    const p = table.placePublish(exchange, routingKey, () => table.publisherCell(this.routing.facts(this.identity, this.ownHost, () => argsHintsOf(body))), this.lookups)
+    switch (p.kind) {
+      case 'cells':
+        this.routing.counters.routed(p.cells.length === 1 ? p.cells[0]! : '*')
+        return { cells: p.cells }
+      case 'park':
+        this.routing.counters.parked(p.host)
+        this.routing.warnOnce(`park:${p.host}`, 'parking messages for a host whose cell takes no work', {
+          host: p.host,
+          reason: p.reason,
+          mapped_cell: p.mappedCell,
+          parking_cell: p.cell,
+        })
+        return {
+          cells: [p.cell],
+          rewrite: {
+            exchange: '',
+            routingKey: PARKED_QUEUE,
+            queue: PARKED_QUEUE,
+            headers: {
+              'x-cellgate-parked-exchange': exchange,
+              'x-cellgate-parked-routing-key': routingKey,
+              'x-cellgate-parked-host': p.host,
+              'x-cellgate-parked-reason': p.reason,
+              'x-cellgate-parked-cell': p.mappedCell,
+            },
+          },
+        }
+      case 'refuse':
+        this.routing.counters.refused(p.host ?? '')
+        this.routing.warnOnce(`refuse:${p.host ?? ''}:${p.reason}`, 'refusing messages nobody can take', { host: p.host, reason: p.reason, exchange, routing_key: routingKey })
+        return { cells: [], refused: p.reason }
     }
-    return { cells: [this.homeCell] }
   }
 
   closed(): void {
     this.routing.queues.connectionClosed(this.identity.id, this.declared)
     this.declared.clear()
+  }
+
+  /** What a declaration tells about the declarer: an RPC server's `T.<host>` queue names its host. */
+  private observe(queue: string): void {
+    const table = this.routing.routingTable
+    const dest = table.classifyQueue(queue)
+    if (dest.kind === 'server' && this.ownHost === undefined) {
+      this.ownHost = dest.host
+      this.routing.processHosts.learned(processKey(this.identity), dest.host)
+    }
+    const topic = learnableTopic(dest)
+    if (topic !== undefined) table.learnTopic(topic)
+  }
+
+  private place(queue: string): readonly string[] {
+    const table = this.routing.routingTable
+    const ownCell = table.ownCell(this.routing.facts(this.identity, this.ownHost))
+    const p = table.placeQueue({ queue, ownCell })
+    switch (p.kind) {
+      case 'cells':
+        return p.cells
+      case 'park':
+        return [p.cell]
+      case 'refuse':
+        this.routing.warnOnce(`queue-refuse:${queue}`, 'no cell for a queue; declaring it on the connection\'s own cell', { queue, reason: p.reason, cell: this.homeCell })
+        return [this.homeCell]
+    }
+  }
+}
+
+/** A vhost that names a disabled cell still belongs there: its consumers drain what is left. */
+function vhostCellEvenIfDisabled(vhost: string, map: CellMap): string | undefined {
+  const name = map.vhostCell.get(vhost)
+  return name !== undefined && findCell(map, name) !== undefined ? name : undefined
+}
+
+/** The oslo 2.0 envelope double-encodes the message; anything else gives no hints. */
+function argsHintsOf(body: Buffer): ArgsHints {
+  if (body.length === 0 || body.length > 1 << 20 || body[0] !== 0x7b) return NO_HINTS
+  try {
+    const outer = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    const inner = typeof outer['oslo.message'] === 'string' ? (JSON.parse(outer['oslo.message']) as unknown) : outer
+    return extractArgsHints(inner)
+  } catch {
+    return NO_HINTS
   }
 }

@@ -5,7 +5,7 @@ import type { ConnectionContext } from '../adapters/amqp091/client-connection.js
 import { AmqpListener } from '../adapters/amqp091/server.js'
 import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
-import { buildCellMap } from '../router/cell-map.js'
+import { buildCellMap, type CellMap } from '../router/cell-map.js'
 import { CellRouting } from './amqp-routing.js'
 import type { CellgateConfig } from './config-types.js'
 
@@ -32,10 +32,7 @@ export interface RunningCellgate {
  * client connection then gets a small object bound to this shared context.
  */
 export async function startCellgate(config: CellgateConfig, log: Logger = loggerFor(config)): Promise<RunningCellgate> {
-  const cellMap = buildCellMap(
-    config.cells.map((c) => ({ name: c.name, disabled: c.disabled })),
-    config.vhosts.flatMap((v) => (v.cell === undefined ? [] : [[v.name, v.cell] as const])),
-  )
+  const cellMap = cellMapFromConfig(config)
   const pools = new Map(
     config.cells.map((c) => [
       c.name,
@@ -54,7 +51,15 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     ]),
   )
 
-  const routing = new CellRouting(cellMap)
+  const routing = new CellRouting(
+    cellMap,
+    {
+      ...(config.routing.host !== undefined ? { sidecarHost: config.routing.host } : {}),
+      ...(config.routing.defaultCell !== undefined ? { defaultCell: config.routing.defaultCell } : {}),
+      ...(config.routing.notificationsCell !== undefined ? { notificationsCell: config.routing.notificationsCell } : {}),
+    },
+    log.child({ component: 'routing' }),
+  )
   const poolOf = (cell: string): CellPool => {
     const pool = pools.get(cell)
     if (pool === undefined) throw amqpError(541, `INTERNAL_ERROR - the router chose cell '${cell}', which has no broker pool`)
@@ -99,6 +104,27 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       log.info('cellgate stopped')
     },
   }
+}
+
+/** The cell map the configuration alone describes (mapping sources add to it at run time). */
+export function cellMapFromConfig(config: CellgateConfig): CellMap {
+  return buildCellMap(
+    config.cells.map((c) => ({
+      name: c.name,
+      disabled: c.disabled,
+      transportUrl: c.rabbit,
+      ...(c.uuid !== undefined ? { uuid: c.uuid } : {}),
+      ...(c.database !== undefined ? { databaseUrl: c.database } : {}),
+      ...(c.region !== undefined ? { region: c.region } : {}),
+      ...(c.pod !== undefined ? { pod: c.pod } : {}),
+    })),
+    config.vhosts.flatMap((v) => (v.cell === undefined ? [] : [[v.name, v.cell] as const])),
+    {
+      hostCell: Object.entries(config.mapping.hosts),
+      instanceCell: Object.entries(config.mapping.instances).map(([uuid, cell]) => [uuid.toLowerCase(), cell] as const),
+      ...(config.routing.parkingCell !== undefined ? { parkingCell: config.routing.parkingCell } : {}),
+    },
+  )
 }
 
 function loggerFor(config: CellgateConfig): Logger {

@@ -30,6 +30,8 @@ export const DEFAULT_CONFIG: Readonly<CellgateConfig> = deepFreeze<CellgateConfi
     reconnectDelayMs: 500,
     reconnectMaxDelayMs: 15000,
   },
+  routing: {},
+  mapping: { hosts: {}, instances: {} },
   log: { level: 'info', format: 'text' },
 })
 

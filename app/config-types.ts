@@ -21,6 +21,28 @@ export interface CellConfig {
   /** The shard broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (the path is the upstream vhost). */
   rabbit: string
   disabled: boolean
+  /** nova's cell uuid, to resolve nova_api mappings that name cells by uuid. */
+  uuid?: string
+  /** The cell database for the SQL front end. */
+  database?: string
+  region?: string
+  pod?: string
+}
+
+export interface RoutingConfig {
+  /** Sidecar mode: the host whose publishers this cellgate serves. */
+  host?: string
+  defaultCell?: string
+  /** Where messages for hosts of disabled or unknown cells wait (nova's cell0); takes no other work. */
+  parkingCell?: string
+  notificationsCell?: string
+}
+
+export interface MappingConfig {
+  /** host → cell name */
+  hosts: Record<string, string>
+  /** instance uuid → cell name */
+  instances: Record<string, string>
 }
 
 export interface VhostConfig {
@@ -77,5 +99,7 @@ export interface CellgateConfig {
   users: UserConfig[]
   amqp: AmqpFrontConfig
   upstream: UpstreamConfig
+  routing: RoutingConfig
+  mapping: MappingConfig
   log: LogConfig
 }

@@ -393,6 +393,11 @@ function deepMerge(base: unknown, over: unknown): unknown {
   return structuredClone(over)
 }
 
+/** RFC 6901: a key inside a JSON pointer escapes ~ and /. */
+function escapePointerToken(key: string): string {
+  return key.replace(/~/gu, '~0').replace(/\//gu, '~1')
+}
+
 /** Fill per-item defaults the object merge cannot (array items, the optional TLS listener). */
 function normalize(c: CellgateConfig, baseDir: string): void {
   for (const cell of c.cells) cell.disabled ??= false
@@ -447,6 +452,31 @@ function crossCheck(c: CellgateConfig, source: string): void {
     }
   })
   const knownVhosts = [...vhostIndex.keys()].join(', ')
+
+  // Routing and mapping name configured cells; the parking cell takes no work, so it cannot be the default.
+  for (const key of ['defaultCell', 'parkingCell', 'notificationsCell'] as const) {
+    const name = c.routing[key]
+    if (name !== undefined && !cellIndex.has(name)) fail(`/routing/${key}`, `cell "${name}" is not configured (known: ${knownCells})`)
+  }
+  if (c.routing.parkingCell !== undefined && c.routing.parkingCell === c.routing.defaultCell) {
+    fail('/routing/defaultCell', `the parking cell "${c.routing.parkingCell}" takes no work and cannot be the default cell`)
+  }
+  if (c.routing.parkingCell !== undefined && !c.cells.some((cell) => !cell.disabled && cell.name !== c.routing.parkingCell)) {
+    fail('/routing/parkingCell', `"${c.routing.parkingCell}" is the only enabled cell; the parking cell takes no work, so another must be enabled`)
+  }
+  for (const [what, table] of [['hosts', c.mapping.hosts], ['instances', c.mapping.instances]] as const) {
+    for (const [key, cell] of Object.entries(table)) {
+      if (!cellIndex.has(cell)) fail(`/mapping/${what}/${escapePointerToken(key)}`, `cell "${cell}" is not configured (known: ${knownCells})`)
+    }
+  }
+  const uuidIndex = new Map<string, number>()
+  c.cells.forEach((cell, i) => {
+    if (cell.uuid === undefined) return
+    cell.uuid = cell.uuid.toLowerCase()
+    const prev = uuidIndex.get(cell.uuid)
+    if (prev !== undefined) fail(`/cells/${i}/uuid`, `duplicate cell uuid ${cell.uuid} (also /cells/${prev}/uuid)`)
+    uuidIndex.set(cell.uuid, i)
+  })
 
   // Users: unique names; exactly one way to give the password; vhosts configured or "*".
   const userIndex = new Map<string, number>()

@@ -215,6 +215,15 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (args.immediate) throw amqpError(540, 'immediate=true', 60, 40)
     const seq = this.publisher.nextSeq()
     const route = this.owner.routing.publish(args.exchange, args.routingKey, props, body)
+    if (route.cells.length === 0) {
+      // Nobody can take it (a host of a cell that is gone, no parking cell): the publisher hears
+      // so, as from a broker that cannot take a message: a return if it asked, then a nack.
+      this.steps.push(() => {
+        if (args.mandatory) this.returned(null, { fields: { replyCode: 312, replyText: `NO_ROUTE - ${route.refused ?? 'no cell'}`, exchange: args.exchange, routingKey: args.routingKey }, properties: props, content: body } as unknown as Message)
+        this.publisher.refuse(seq)
+      })
+      return
+    }
     const sendArgs = route.rewrite === undefined ? args : { ...args, exchange: route.rewrite.exchange, routingKey: route.rewrite.routingKey, mandatory: false }
     const sendProps = route.rewrite === undefined ? props : { ...props, headers: { ...(props.headers ?? {}), ...route.rewrite.headers } }
     // The common case, kept synchronous: one cell whose broker channel is open and knows the exchange.
@@ -268,7 +277,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
   }
 
-  returned(_up: UpstreamChannel, msg: Message): void {
+  returned(_up: UpstreamChannel | null, msg: Message): void {
     if (this.state !== 'open') return
     const f = msg.fields as unknown as { replyCode: number; replyText: string; exchange: string; routingKey: string }
     this.owner.sendMethod(this.id, {

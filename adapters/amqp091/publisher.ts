@@ -65,6 +65,11 @@ export class Publisher {
     for (let i = 0; i < ups.length; i++) this.send(ups[i]!, m, legs[i]!)
   }
 
+  /** A message no cell can take: the client hears a nack (in confirm mode), nothing is kept. */
+  refuse(seq: number): void {
+    if (seq > 0 && !this.disposed) this.owner.sendMethod(this.channel, { name: 'basic.nack', args: { deliveryTag: seq, multiple: false, requeue: false } })
+  }
+
   /** Re-sends what `cell` has not confirmed on its fresh broker channel, in the original order. */
   republish(up: UpstreamChannel): void {
     const cell = up.connection.cell

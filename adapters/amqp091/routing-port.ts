@@ -27,7 +27,9 @@ export interface ConnectionIdentity {
 
 /** Where one message goes: a set of cells, and possibly a rewrite (parking in cell0). */
 export interface PublishRoute {
+  /** Empty when nobody can take the message (then `refused` says why; the publisher gets a nack). */
   readonly cells: readonly string[]
+  readonly refused?: string
   /** Publish there under another exchange/routing key with extra headers (a parked message). */
   readonly rewrite?: { readonly exchange: string; readonly routingKey: string; readonly headers: FieldTable; readonly queue: string }
 }

@@ -67,7 +67,9 @@ t.test('schema "default" values agree with app/config-defaults.ts', async (t) =>
 t.test('schema: every property has a description; every object forbids extra keys', async (t) => {
   type Node = { type?: string; properties?: Record<string, Node>; items?: Node; description?: string; additionalProperties?: unknown }
   const walk = (node: Node, path: string): void => {
-    if (node.type === 'object') t.equal(node.additionalProperties, false, `${path || '/'} additionalProperties`)
+    // A record ({host: cell}) has no fixed keys: its values must then be constrained by a schema.
+    if (node.type === 'object' && node.properties !== undefined) t.equal(node.additionalProperties, false, `${path || '/'} additionalProperties`)
+    else if (node.type === 'object') t.type(node.additionalProperties, 'object', `${path || '/'} is a record with typed values`)
     for (const [k, child] of Object.entries(node.properties ?? {})) {
       t.ok(child.description, `${path}/${k} has a description`)
       walk(child, `${path}/${k}`)
@@ -228,6 +230,14 @@ const bad: Bad[] = [
   { name: 'rabbit URL without host', raw: { cells: [{ name: 'c', rabbit: 'amqp://' }] }, field: '/cells/0/rabbit', says: 'not a usable broker URL' },
   { name: 'rabbit URL password not echoed', raw: { cells: [{ name: 'c', rabbit: 'amqp://u:s3cret@' }] }, field: '/cells/0/rabbit', says: /^(?!.*s3cret)/ },
   { name: 'bad cell name', raw: { cells: [{ name: 'cell 1', rabbit: cell.rabbit }] }, field: '/cells/0/name' },
+  // Cell routing
+  { name: 'routing names an unknown cell', raw: { cells: [cell], routing: { parkingCell: 'cell0' } }, field: '/routing/parkingCell', says: 'cell "cell0" is not configured (known: cell1)' },
+  { name: 'parking cell as default cell', raw: { cells: [cell, { ...cell, name: 'cell0' }], routing: { parkingCell: 'cell0', defaultCell: 'cell0' } }, field: '/routing/defaultCell', says: 'takes no work' },
+  { name: 'parking cell is the only enabled cell', raw: { cells: [{ ...cell, disabled: true }, { ...cell, name: 'cell0' }], routing: { parkingCell: 'cell0' } }, field: '/routing/parkingCell', says: 'only enabled cell' },
+  { name: 'host mapped to an unknown cell', raw: { cells: [cell], mapping: { hosts: { 'compute/7': 'cell9' } } }, field: '/mapping/hosts/compute~17', says: 'cell "cell9" is not configured' },
+  { name: 'instance key is not a uuid', raw: { cells: [cell], mapping: { instances: { 'not-a-uuid': 'cell1' } } }, field: '/mapping/instances' },
+  { name: 'cell uuid malformed', raw: { cells: [{ ...cell, uuid: 'abc' }] }, field: '/cells/0/uuid' },
+  { name: 'duplicate cell uuid', raw: { cells: [{ ...cell, uuid: '11111111-2222-3333-4444-555555555555' }, { ...cell, name: 'c2', uuid: '11111111-2222-3333-4444-555555555555' }] }, field: '/cells/1/uuid', says: 'duplicate cell uuid' },
   { name: 'empty vhost name', raw: { vhosts: [{ name: '' }] }, field: '/vhosts/0/name', says: 'must not be empty' },
   { name: 'vhost name too long', raw: { vhosts: [{ name: 'v'.repeat(256) }] }, field: '/vhosts/0/name', says: 'at most 255 characters (got 256)' },
   { name: 'no cells', raw: { cells: [] }, field: '/cells', says: 'at least 1 item' },
