@@ -27,7 +27,8 @@ export interface WatchOptions {
   maxBackoffMs?: number
   /**
    * The snapshot already in force (e.g. read at start-up). Without it the first poll runs at once
-   * and its snapshot is reported as the first change.
+   * and its snapshot is reported as the first change. With it, the first poll (after intervalMs)
+   * still reads once, since the source may have changed between that read and the first token.
    */
   initial?: MappingSnapshot
   /** Called with every snapshot whose content differs from the previous one. */
