@@ -228,8 +228,23 @@ export class ClientSession {
     this.parser.detach()
     const raw = this.socket
     raw.off('data', this.onRawData)
-    // The TLS layer reads through a stream fed from the socket rather than taking over its
-    // handle, so that ClientHello bytes that arrived with the SSLRequest are not lost.
+    const tls = this.parser.leftover.length === 0 ? new TLSSocket(raw, { isServer: true, secureContext: this.ctx.tls! }) : this.tlsOverPipe(raw)
+    tls.on('error', (err) => {
+      this.log.info('TLS handshake failed', { err: err.message })
+      raw.destroy()
+    })
+    this.io = tls
+    this.parser = this.newParser()
+    tls.on('data', (c: Buffer) => this.parser.push(c))
+    this.phase = 'handshake'
+  }
+
+  /**
+   * The ClientHello arrived in the same segment as the SSLRequest: the TLS layer then reads
+   * through a stream fed from the socket (starting with those bytes) instead of taking over the
+   * socket's handle, which would lose them.
+   */
+  private tlsOverPipe(raw: Socket): TLSSocket {
     const pipe = new Duplex({
       read: () => raw.resume(),
       write: (chunk: Buffer, _enc, cb) => raw.write(chunk, cb),
@@ -249,15 +264,7 @@ export class ClientSession {
       })
       raw.on('end', () => pipe.push(null))
     })
-    const tls = new TLSSocket(pipe, { isServer: true, secureContext: this.ctx.tls! })
-    tls.on('error', (err) => {
-      this.log.info('TLS handshake failed', { err: err.message })
-      raw.destroy()
-    })
-    this.io = tls
-    this.parser = this.newParser()
-    tls.on('data', (c: Buffer) => this.parser.push(c))
-    this.phase = 'handshake'
+    return new TLSSocket(pipe, { isServer: true, secureContext: this.ctx.tls! })
   }
 
   private user(): { password?: string; nativePasswordHash?: string } | undefined {

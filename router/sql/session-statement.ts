@@ -138,7 +138,7 @@ function pinReason(sk: string): string | null {
 export function classifySession(sql: string): SessionEffect {
   const { skeleton, text } = lex(sql)
   const sk = skeleton.replace(/;\s*$/, '')
-  const use = /^\s*USE\s+(`([^`]*)`|([^\s;`]+))\s*$/i.exec(text.replace(/;\s*$/, ''))
+  const use = /^\s*USE\s+(`((?:[^`]|``)*)`|([^\s;`]+))\s*$/i.exec(text.replace(/;\s*$/, ''))
   if (use && /^\s*USE\b/.test(sk)) return { kind: 'use', database: use[2] !== undefined ? use[2].replace(/``/g, '`') : use[3]! }
   if (/^\s*SET\b/.test(sk)) return classifySet(sk, text.replace(/;\s*$/, ''))
   const tableLock = /^\s*LOCK\s+TABLES?\b/.test(sk) || /^\s*FLUSH\s+TABLES?\b.*\bWITH\s+READ\s+LOCK\b/.test(sk)

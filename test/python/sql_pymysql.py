@@ -37,7 +37,8 @@ def main():
     except pymysql.MySQLError as e:
         out(event="connect_error", cls=type(e).__name__, args=[a if isinstance(a, (int, str)) else repr(a) for a in e.args])
         return
-    out(event="connected", server_status=conn.server_status, thread_id=conn.thread_id())
+    import ssl as _ssl
+    out(event="connected", server_status=conn.server_status, thread_id=conn.thread_id(), tls=isinstance(conn._sock, _ssl.SSLSocket), server_version=conn.get_server_info())
     for i, step in enumerate(spec["steps"]):
         op = step.get("op", "sql")
         try:
