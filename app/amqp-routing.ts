@@ -69,6 +69,15 @@ export class CellRouting implements AmqpRouting {
     }
   }
 
+  /** Per-message decisions are logged only at debug level, and only built when they will be. */
+  get traceDecisions(): boolean {
+    return this.log.isEnabled('debug')
+  }
+
+  trace(msg: string, fields: LogFields): void {
+    this.log.debug(msg, fields)
+  }
+
   warnOnce(key: string, msg: string, fields: LogFields): void {
     if (this.counters.firstTime(key)) this.log.warn(msg, fields)
     else this.log.debug(msg, fields)
@@ -101,12 +110,24 @@ class ConnectionCellRouting implements ConnectionRouting {
     this.lookups = { replyQueueCell: one, queueCell: one }
   }
 
-  declareQueue(queue: string, _exclusive: boolean): readonly string[] {
+  declareQueue(queue: string, _exclusive: boolean): readonly string[] | 'deferred' {
     this.observe(queue)
+    const table = this.routing.routingTable
+    const dest = table.classifyQueue(queue)
+    // Anycast and notification queues are placed per declarer (a cell conductor's `conductor`
+    // queue is in its cell, a super-conductor's in every cell): never shared through the directory.
+    if (dest.kind === 'anycast' || dest.kind === 'notification') {
+      const unknownYet = table.workCells.length > 1 && table.ownCell(this.routing.facts(this.identity, this.ownHost)) === undefined
+      return unknownYet ? 'deferred' : this.place(queue)
+    }
     const cells = this.routing.queues.cellsOf(queue) ?? this.place(queue)
     this.routing.queues.declared(queue, cells, this.identity.id)
     this.declared.add(queue)
     return cells
+  }
+
+  placeDeferred(queue: string): readonly string[] {
+    return this.place(queue)
   }
 
   queueCells(queue: string): readonly string[] {
@@ -124,6 +145,9 @@ class ConnectionCellRouting implements ConnectionRouting {
     switch (p.kind) {
       case 'cells':
         this.routing.counters.routed(p.cells.length === 1 ? p.cells[0]! : '*')
+        if (this.routing.traceDecisions) {
+          this.routing.trace('routed', { conn: this.identity.id, exchange, routing_key: routingKey, cells: p.cells.join(','), why: p.why, publisher: p.publisher })
+        }
         return { cells: p.cells }
       case 'park':
         this.routing.counters.parked(p.host)
@@ -176,6 +200,9 @@ class ConnectionCellRouting implements ConnectionRouting {
     const table = this.routing.routingTable
     const ownCell = table.ownCell(this.routing.facts(this.identity, this.ownHost))
     const p = table.placeQueue({ queue, ownCell })
+    if (this.routing.traceDecisions) {
+      this.routing.trace('queue placed', { conn: this.identity.id, queue, own_cell: ownCell, own_host: this.ownHost, placement: p.kind === 'cells' ? `${p.cells.join(',')} (${p.why})` : p.kind })
+    }
     switch (p.kind) {
       case 'cells':
         return p.cells

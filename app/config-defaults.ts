@@ -10,6 +10,8 @@ import type { CellgateConfig } from './config-types.js'
 export const DEFAULT_AMQP_PORT = 5673
 /** Port of the TLS listener when `listen.amqps` is given without a port. */
 export const DEFAULT_AMQPS_PORT = 5674
+/** Prometheus' conventional exporter port for OpenTelemetry; /metrics, /healthz, /readyz and /routes share it. */
+export const DEFAULT_ADMIN_PORT = 9464
 /** Bind address of either listener when the file does not say. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 /** A user's `vhosts` when the file leaves it out: every configured vhost. */
@@ -31,7 +33,8 @@ export const DEFAULT_CONFIG: Readonly<CellgateConfig> = deepFreeze<CellgateConfi
     reconnectMaxDelayMs: 15000,
   },
   routing: {},
-  mapping: { hosts: {}, instances: {} },
+  mapping: { hosts: {}, instances: {}, pollIntervalMs: 5000 },
+  admin: { enabled: true, host: DEFAULT_LISTEN_HOST, port: DEFAULT_ADMIN_PORT },
   log: { level: 'info', format: 'text' },
 })
 

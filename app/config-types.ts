@@ -43,6 +43,19 @@ export interface MappingConfig {
   hosts: Record<string, string>
   /** instance uuid → cell name */
   instances: Record<string, string>
+  /** nova_api database URL: nova's own cell, host and instance mappings. */
+  novaApi?: string
+  /** cellgate's own mapping tables: SQLite path or mysql:// URL. */
+  store?: string
+  /** A mapping file (absolute once loaded). */
+  file?: string
+  pollIntervalMs: number
+}
+
+export interface AdminConfig {
+  enabled: boolean
+  host: string
+  port: number
 }
 
 export interface VhostConfig {
@@ -101,5 +114,6 @@ export interface CellgateConfig {
   upstream: UpstreamConfig
   routing: RoutingConfig
   mapping: MappingConfig
+  admin: AdminConfig
   log: LogConfig
 }

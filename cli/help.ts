@@ -55,7 +55,10 @@ const CONFIG_FILE = [
   `               reconnectDelayMs (${d.upstream.reconnectDelayMs}), reconnectMaxDelayMs (${d.upstream.reconnectMaxDelayMs})`,
   '    routing    host (sidecar: the host this cellgate serves), defaultCell, parkingCell (cell0: messages',
   '               for hosts of disabled/unknown cells wait there), notificationsCell (aggregate notifications)',
-  '    mapping    hosts {host: cell}, instances {uuid: cell}; unmapped hosts go by rendezvous hashing',
+  '    mapping    hosts {host: cell}, instances {uuid: cell}, novaApi (nova_api DB URL), store (cellgate\'s',
+  `               own tables: SQLite path or mysql:// URL), file (mapping file), pollIntervalMs (${d.mapping.pollIntervalMs});`,
+  '               unmapped hosts go by rendezvous hashing',
+  `    admin      HTTP admin listener: enabled (${String(d.admin.enabled)}), host (${d.admin.host}), port (${d.admin.port})`,
   `    log        level (${d.log.level}: debug|info|warn|error), format (${d.log.format}: text|json)`,
   '  A commented example: examples/one-shard.yaml. Full reference: README.md.',
 ]

@@ -133,7 +133,7 @@ export class ClientChannel implements UpstreamChannelHandler {
       case 'basic.cancel':
         return this.onCancel(m.args)
       case 'basic.get':
-        return this.viaBroker([this.queueCells(m.args.queue)[0]!], async ([up]) => this.onGet(up!, m.args))
+        return this.viaBroker(async () => (await this.cellsFor(m.args.queue)).slice(0, 1), async ([up]) => this.onGet(up!, m.args))
       case 'basic.recover':
         return this.viaBroker(this.openCells(), async (ups) => {
           for (const up of ups) await up.recover()
@@ -166,7 +166,8 @@ export class ClientChannel implements UpstreamChannelHandler {
         return this.onQueueDeclare(m.args)
       case 'queue.bind': {
         const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
-        return this.viaBroker(this.queueCells(b.queue), async (ups) => {
+        // A deferred queue's bindings are only recorded: they are made where it is finally placed.
+        return this.viaBroker(async () => (this.isDeferred(b.queue) ? [] : this.cellsFor(b.queue)), async (ups) => {
           for (const up of ups) {
             await this.ensureExchange(up, b.exchange)
             await up.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
@@ -177,20 +178,20 @@ export class ClientChannel implements UpstreamChannelHandler {
       }
       case 'queue.unbind': {
         const b = { queue: m.args.queue, exchange: m.args.exchange, routingKey: m.args.routingKey, arguments: m.args.arguments }
-        return this.viaBroker(this.queueCells(b.queue), async (ups) => {
+        return this.viaBroker(async () => (this.isDeferred(b.queue) ? [] : this.cellsFor(b.queue)), async (ups) => {
           for (const up of ups) await up.unbindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
           this.owner.topology.unbound(b)
           this.reply({ name: 'queue.unbind-ok', args: {} })
         })
       }
       case 'queue.purge':
-        return this.viaBroker(this.queueCells(m.args.queue), async (ups) => {
+        return this.viaBroker(() => this.cellsFor(m.args.queue), async (ups) => {
           let messageCount = 0
           for (const up of ups) messageCount += await up.purgeQueue(m.args.queue)
           if (!m.args.nowait) this.reply({ name: 'queue.purge-ok', args: { messageCount } })
         })
       case 'queue.delete':
-        return this.viaBroker(this.queueCells(m.args.queue), async (ups) => {
+        return this.viaBroker(async () => (this.isDeferred(m.args.queue) ? [] : this.cellsFor(m.args.queue)), async (ups) => {
           let messageCount = 0
           for (const up of ups) messageCount += await up.deleteQueue(m.args.queue, m.args.ifUnused, m.args.ifEmpty)
           this.owner.topology.queueDeleted(m.args.queue)
@@ -343,8 +344,41 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (this.state === 'open') this.owner.sendMethod(this.id, m)
   }
 
+  /** Where a queue lives: where this connection placed it, else where the router says. */
   private queueCells(queue: string): readonly string[] {
+    const own = this.owner.topology.queues.get(queue)
+    if (own !== undefined && own.cells.length > 0) return own.cells
     return this.owner.routing.queueCells(queue)
+  }
+
+  private isDeferred(queue: string): boolean {
+    return this.owner.topology.queues.get(queue)?.cells.length === 0
+  }
+
+  /** queueCells, placing and declaring a deferred queue (with its recorded bindings) first. */
+  private cellsFor(queue: string): Promise<readonly string[]> {
+    const decl = this.owner.topology.queues.get(queue)
+    if (decl === undefined || decl.cells.length > 0) return Promise.resolve(this.queueCells(queue))
+    const topology = this.owner.topology
+    let placing = topology.placing.get(queue)
+    if (placing === undefined) {
+      placing = (async () => {
+        const cells = this.owner.routing.placeDeferred(queue)
+        for (const cell of cells) {
+          const up = await this.leg(cell)
+          await up.assertQueue(decl.name, decl)
+          for (const b of topology.bindingsOf(queue)) {
+            await this.ensureExchange(up, b.exchange)
+            await up.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)
+          }
+        }
+        decl.cells = cells
+        this.log.debug('placed deferred queue', { queue, cells: cells.join(',') })
+        return cells
+      })().finally(() => topology.placing.delete(queue))
+      topology.placing.set(queue, placing)
+    }
+    return placing
   }
 
   private openCells(): string[] {
@@ -352,10 +386,10 @@ export class ClientChannel implements UpstreamChannelHandler {
   }
 
   /** Runs a step that needs the broker channels of `cells`, in order with everything else on this channel. */
-  private viaBroker(cells: readonly string[], step: (ups: UpstreamChannel[]) => Promise<void>): void {
+  private viaBroker(cells: readonly string[] | (() => Promise<readonly string[]>), step: (ups: UpstreamChannel[]) => Promise<void>): void {
     const attempt = async (): Promise<void> => {
       if (this.state !== 'open') return
-      const ups = await Promise.all(cells.map((c) => this.leg(c)))
+      const ups = await Promise.all((typeof cells === 'function' ? await cells() : cells).map((c) => this.leg(c)))
       try {
         await step(ups)
       } catch (err) {
@@ -468,13 +502,16 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (a.consumerTag !== '' && this.consumers.has(a.consumerTag)) {
       throw amqpError(530, `attempt to reuse consumer tag '${a.consumerTag}'`, 60, 20)
     }
-    const cells = this.queueCells(a.queue)
-    // One tag for the consumer on every cell: chosen here when the client leaves it to the broker.
-    const tag = a.consumerTag !== '' ? a.consumerTag : cells.length > 1 ? generatedConsumerTag() : ''
-    const opts = { consumerTag: tag, noLocal: a.noLocal, exclusive: a.exclusive, arguments: a.arguments }
-    const rec: ConsumerRecord = { tag, queue: a.queue, cells, noAck: a.noAck, ...opts }
+    const opts = { consumerTag: a.consumerTag, noLocal: a.noLocal, exclusive: a.exclusive, arguments: a.arguments }
+    const rec: ConsumerRecord = { tag: a.consumerTag, queue: a.queue, cells: [], noAck: a.noAck, ...opts }
     const subscribedOn = new Set<UpstreamChannel>()
-    this.viaBroker(cells, async (ups) => {
+    const cellsOfQueue = async (): Promise<readonly string[]> => {
+      rec.cells = await this.cellsFor(a.queue)
+      // One tag for the consumer on every cell: chosen here when the client leaves it to the broker.
+      if (rec.tag === '' && rec.cells.length > 1) rec.tag = generatedConsumerTag()
+      return rec.cells
+    }
+    this.viaBroker(cellsOfQueue, async (ups) => {
       // Register before the broker answers: deliveries can follow consume-ok in the same read.
       if (rec.tag !== '') this.consumers.set(rec.tag, rec)
       this.consumesInFlight++
@@ -555,9 +592,17 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   private onQueueDeclare(a: ArgsOf<'queue.declare'>): void {
     // A server-named queue (empty name) lives on the home cell; named ones where the router says.
-    const cells = a.passive ? this.queueCells(a.queue) : a.queue === '' ? [this.home] : this.owner.routing.declareQueue(a.queue, a.exclusive)
+    const opts = { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments }
+    const placed = a.passive ? 'passive' : a.queue === '' ? [this.home] : this.owner.routing.declareQueue(a.queue, a.exclusive)
+    if (placed === 'deferred') {
+      this.steps.push(() => {
+        this.owner.topology.queueDeclared({ name: a.queue, ...opts, cells: this.owner.topology.queues.get(a.queue)?.cells ?? [] })
+        if (!a.nowait) this.reply({ name: 'queue.declare-ok', args: { queue: a.queue, messageCount: 0, consumerCount: 0 } })
+      })
+      return
+    }
+    const cells = placed === 'passive' ? () => this.cellsFor(a.queue) : placed
     this.viaBroker(cells, async (ups) => {
-      const opts = { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments }
       const oks = []
       for (const up of ups) oks.push(a.passive ? await up.checkQueue(a.queue) : await up.assertQueue(a.queue, opts))
       const ok = {
@@ -567,7 +612,7 @@ export class ClientChannel implements UpstreamChannelHandler {
       }
       if (!a.passive) {
         if (a.queue === '') this.owner.routing.declareQueue(ok.queue, a.exclusive)
-        this.owner.topology.queueDeclared({ name: ok.queue, ...opts, cells })
+        this.owner.topology.queueDeclared({ name: ok.queue, ...opts, cells: ups.map((up) => up.connection.cell) })
       }
       if (!a.nowait) this.reply({ name: 'queue.declare-ok', args: ok })
     })

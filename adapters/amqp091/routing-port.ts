@@ -37,8 +37,14 @@ export interface PublishRoute {
 export interface ConnectionRouting {
   /** The cell of this connection's own work (server-named queues, exchange declarations...). */
   readonly homeCell: string
-  /** Cells a queue is declared on; registers it so later publishes (replies) find it. */
-  declareQueue(queue: string, exclusive: boolean): readonly string[]
+  /**
+   * Cells a queue is declared on; registers it so later publishes (replies) find it. 'deferred'
+   * when the connection has not yet said who it is (an oslo RPC server declares its anycast
+   * queue `T` before `T.<host>`): the front end then answers declare-ok itself and asks again
+   * with placeDeferred() when the queue is first used (consume, get, purge...).
+   */
+  declareQueue(queue: string, exclusive: boolean): readonly string[] | 'deferred'
+  placeDeferred(queue: string): readonly string[]
   /** Where an existing queue lives, for bind/consume/get/purge/delete. */
   queueCells(queue: string): readonly string[]
   queueDeleted(queue: string): void

@@ -15,7 +15,7 @@ export interface QueueDecl {
   exclusive: boolean
   autoDelete: boolean
   arguments: FieldTable
-  /** The cells the router placed the queue on; its bindings live there too. */
+  /** The cells the router placed the queue on (empty while its placement is deferred); its bindings live there too. */
   cells: readonly string[]
 }
 
@@ -35,6 +35,8 @@ export class TopologyRecord {
   readonly exchanges = new Map<string, ExchangeDecl>()
   readonly queues = new Map<string, QueueDecl>()
   readonly bindings = new Map<string, BindingDecl>()
+  /** Deferred queues being placed and declared now: one placement per queue, however many channels ask. */
+  readonly placing = new Map<string, Promise<readonly string[]>>()
 
   exchangeDeclared(d: ExchangeDecl): void {
     this.exchanges.set(d.name, d)
@@ -52,6 +54,10 @@ export class TopologyRecord {
   queueDeleted(name: string): void {
     this.queues.delete(name)
     for (const [k, b] of this.bindings) if (b.queue === name) this.bindings.delete(k)
+  }
+
+  bindingsOf(queue: string): BindingDecl[] {
+    return [...this.bindings.values()].filter((b) => b.queue === queue)
   }
 
   bound(b: BindingDecl): void {

@@ -15,6 +15,8 @@ export function testConfig(patch: Partial<CellgateConfig> = {}): CellgateConfig 
     // Tests restart brokers: retry quickly.
     upstream: { ...base.upstream, reconnectDelayMs: 200, reconnectMaxDelayMs: 2000 },
     log: { level: 'error', format: 'text' },
+    // Tests run side by side with a cellgate started by hand: never take the default admin port.
+    admin: { enabled: true, host: '127.0.0.1', port: 0 },
     ...patch,
   }
 }

@@ -1,0 +1,162 @@
+// Cell routing end to end: one cellgate endpoint, three RabbitMQ shards (vhosts of the local
+// broker: cell1..cell3), a disabled cell4, and a parking cell0. Real oslo.messaging RPC servers
+// on hosts mapped to different cells; every check looks at the shards themselves (rabbitmqctl)
+// as well as at what the Python clients saw.
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import amqplib from 'amqplib'
+import { startTestCellgate } from '../helpers/cellgate.js'
+import { rabbitmqctl, uniqueName } from '../helpers/env.js'
+import { runPy, startPy, type PyEvent, type PyProc } from '../helpers/python.js'
+import { rendezvousCell } from '../../router/rendezvous.js'
+
+const run = uniqueName('cells')
+const CELLS = ['cell1', 'cell2', 'cell3', 'cell4', 'cell0'] as const
+type CellName = (typeof CELLS)[number]
+const vhostOf = (cell: CellName): string => `${run}-${cell}`
+const shardUrl = (cell: CellName): string => `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhostOf(cell))}`
+const WORK_CELLS = ['cell1', 'cell2', 'cell3']
+const topic = `${run}-compute`
+const hostsByCell = { hostA: 'cell1', hostB: 'cell2', hostC: 'cell3', hostD: 'cell4' } as const
+// Unmapped: rendezvous decides, and the test computes the same answer with the router's function.
+const hostZ = `${run}-z`
+const zCell = rendezvousCell(hostZ, WORK_CELLS)!
+
+async function queuesOn(cell: CellName): Promise<Map<string, { messages: number; consumers: number }>> {
+  const r = await rabbitmqctl(['list_queues', '-q', '-p', vhostOf(cell), 'name', 'messages', 'consumers'])
+  if (r.code !== 0) throw new Error(`list_queues -p ${vhostOf(cell)}: ${r.stderr}`)
+  const out = new Map<string, { messages: number; consumers: number }>()
+  for (const line of r.stdout.split('\n')) {
+    const [name, messages, consumers] = line.trim().split('\t')
+    if (name && name !== 'name' && consumers !== undefined) out.set(name, { messages: Number(messages), consumers: Number(consumers) })
+  }
+  return out
+}
+
+t.before(async () => {
+  for (const cell of CELLS) {
+    const add = await rabbitmqctl(['add_vhost', vhostOf(cell)])
+    if (add.code !== 0) throw new Error(`add_vhost: ${add.stderr}`)
+    const perm = await rabbitmqctl(['set_permissions', '-p', vhostOf(cell), 'guest', '.*', '.*', '.*'])
+    if (perm.code !== 0) throw new Error(`set_permissions: ${perm.stderr}`)
+  }
+})
+t.teardown(async () => {
+  for (const cell of CELLS) await rabbitmqctl(['delete_vhost', vhostOf(cell)])
+})
+
+const cg = await startTestCellgate({
+  cells: CELLS.map((name) => ({ name, rabbit: shardUrl(name), disabled: name === 'cell4' })),
+  routing: { parkingCell: 'cell0' },
+  mapping: { hosts: { ...hostsByCell }, instances: {}, pollIntervalMs: 5000 },
+})
+t.teardown(() => cg.close())
+
+const osloUrl = `rabbit://guest:guest@127.0.0.1:${cg.amqpPort}/`
+
+async function server(host: string): Promise<PyProc> {
+  const p = startPy(t, 'rpc_server.py', ['--url', osloUrl, '--topic', topic, '--server', host])
+  await p.waitEvent('ready', undefined, 30_000)
+  return p
+}
+
+async function client(scenario: string, extra: string[]): Promise<{ code: number | null; summary: PyEvent; proc: PyProc }> {
+  const r = await runPy(t, 'rpc_client.py', ['--url', osloUrl, '--topic', topic, '--scenario', scenario, ...extra], 90_000)
+  return { code: r.code, summary: r.proc.named('summary').at(-1) ?? { event: 'missing' }, proc: r.proc }
+}
+
+const received = (s: PyProc, method: string, prefix: string): string[] =>
+  s.events
+    .filter((e) => e.event === 'received' && e.method === method)
+    .map((e) => String((e.args as { tag?: unknown } | undefined)?.tag))
+    .filter((tag) => tag.startsWith(prefix))
+
+const servers: Record<string, PyProc> = {}
+for (const host of ['hostA', 'hostB', 'hostC', hostZ]) servers[host] = await server(host)
+
+t.test('each RPC server queue lives on its host cell, and only there', async (t) => {
+  const expected: Record<string, string> = { hostA: 'cell1', hostB: 'cell2', hostC: 'cell3', [hostZ]: zCell }
+  for (const cell of CELLS) {
+    const qs = await queuesOn(cell)
+    for (const [host, home] of Object.entries(expected)) {
+      const q = qs.get(`${topic}.${host}`)
+      if (cell === home) t.equal(q?.consumers, 1, `${topic}.${host} is on ${cell} with its consumer`)
+      else t.notOk(q, `${topic}.${host} is not on ${cell}`)
+    }
+    // The anycast queue T is declared before T.<host> tells who the server is: cellgate defers it
+    // to the consume, by which time the host is known, so it lands on each server's own cell.
+    const anycastConsumers = qs.get(topic)?.consumers ?? 0
+    const serversHere = Object.values(expected).filter((c) => c === cell).length
+    t.equal(anycastConsumers, serversHere, `${cell}: anycast ${topic} has one consumer per server of the cell (${serversHere})`)
+    const fanoutQueues = [...qs.keys()].filter((n) => n.startsWith(`${topic}_fanout_`)).length
+    t.equal(fanoutQueues, serversHere, `${cell}: one fanout queue per server of the cell`)
+  }
+})
+
+t.test('calls to topic.<host> are answered by that host, across cells (reply queue in another cell)', async (t) => {
+  for (const host of ['hostA', 'hostB', 'hostC', hostZ]) {
+    const r = await client('whoami', ['--server', host, '--count', '3'])
+    t.equal(r.code, 0, `${host}: client exit 0`, { diag: r.proc.diagnostics() })
+    t.same(r.summary.servers, { [host]: 3 }, `${host}: every reply came from ${host}`)
+  }
+})
+
+t.test('a fanout cast reaches each server in every cell exactly once', async (t) => {
+  const prefix = `${run}-fan`
+  const r = await client('fanout', ['--count', '2', '--tag-prefix', prefix])
+  t.equal(r.code, 0, 'client exit 0', { diag: r.proc.diagnostics() })
+  await sleep(1500)
+  for (const [host, s] of Object.entries(servers)) {
+    t.same(received(s, 'record', prefix).sort(), [`${prefix}-0`, `${prefix}-1`], `${host} got each fanout once`)
+  }
+})
+
+t.test('an anycast call goes to the publisher cell (the default cell for a client of no cell)', async (t) => {
+  const r = await client('whoami', ['--count', '4'])
+  t.equal(r.code, 0, 'client exit 0', { diag: r.proc.diagnostics() })
+  // hostZ lands on cell1 too when rendezvous says so: then both compete for cell1's anycast queue.
+  const cell1Servers = zCell === 'cell1' ? ['hostA', hostZ] : ['hostA']
+  const answered = r.summary.servers as Record<string, number>
+  t.same(Object.keys(answered).filter((h) => !cell1Servers.includes(h)), [], `answered only by cell1's servers (${cell1Servers.join(', ')})`)
+  t.equal(Object.values(answered).reduce((a, b) => a + b, 0), 4, 'all 4 answered')
+})
+
+t.test('casts to a host of a disabled cell are parked in cell0, with where they were going', async (t) => {
+  const prefix = `${run}-park`
+  const before = (await queuesOn('cell0')).get('cellgate.parked')?.messages ?? 0
+  const r = await client('cast', ['--server', 'hostD', '--count', '3', '--tag-prefix', prefix])
+  t.equal(r.code, 0, 'client exit 0 (the casts were accepted)', { diag: r.proc.diagnostics() })
+  await sleep(500)
+  const parked = (await queuesOn('cell0')).get('cellgate.parked')
+  t.equal((parked?.messages ?? 0) - before, 3, 'three messages parked')
+  for (const cell of ['cell1', 'cell2', 'cell3', 'cell4'] as const) {
+    t.notOk((await queuesOn(cell)).has(`${topic}.hostD`), `nothing for hostD was declared on ${cell}`)
+  }
+  const conn = await amqplib.connect(shardUrl('cell0'))
+  t.teardown(() => conn.close())
+  const ch = await conn.createChannel()
+  const msg = await ch.get('cellgate.parked', { noAck: false })
+  t.ok(msg, 'a parked message can be read')
+  if (msg) {
+    t.hasStrict(msg.properties.headers, {
+      'x-cellgate-parked-routing-key': `${topic}.hostD`,
+      'x-cellgate-parked-host': 'hostD',
+      'x-cellgate-parked-reason': 'cell-disabled',
+      'x-cellgate-parked-cell': 'cell4',
+    })
+    const inner = JSON.parse(String(JSON.parse(msg.content.toString())['oslo.message'])) as { method: string; args: { tag: string } }
+    t.equal(inner.method, 'record', 'the body is the original oslo message')
+    t.ok(inner.args.tag.startsWith(prefix))
+    ch.nack(msg, false, true)
+  }
+})
+
+t.test('many clients share few broker connections per cell', async (t) => {
+  const up = cg.upstreamConnections()
+  t.ok(cg.clientConnections() >= 8, `clients: ${cg.clientConnections()}`)
+  for (const cell of WORK_CELLS) t.ok((up[cell] ?? 0) >= 1 && (up[cell] ?? 0) <= 4, `${cell}: ${up[cell]} broker connections (≤ connectionsPerCell)`)
+  t.equal(up['cell4'] ?? 0, 0, 'the disabled cell got no connection')
+})
+
+for (const s of Object.values(servers)) t.teardown(() => s.stop())
+t.end()
