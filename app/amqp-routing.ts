@@ -110,28 +110,37 @@ class ConnectionCellRouting implements ConnectionRouting {
     this.lookups = { replyQueueCell: one, queueCell: one }
   }
 
-  declareQueue(queue: string, _exclusive: boolean): readonly string[] | 'deferred' {
+  declareQueue(queue: string, exclusive: boolean): readonly string[] | 'deferred' {
     this.observe(queue)
     const table = this.routing.routingTable
     const dest = table.classifyQueue(queue)
+    const perDeclarer = dest.kind === 'anycast' || dest.kind === 'notification'
     // Anycast and notification queues are placed per declarer (a cell conductor's `conductor`
-    // queue is in its cell, a super-conductor's in every cell): never shared through the directory.
-    if (dest.kind === 'anycast' || dest.kind === 'notification') {
-      const unknownYet = table.workCells.length > 1 && table.ownCell(this.routing.facts(this.identity, this.ownHost)) === undefined
-      return unknownYet ? 'deferred' : this.place(queue)
-    }
-    const cells = this.routing.queues.cellsOf(queue) ?? this.place(queue)
+    // queue is in its cell, a super-conductor's in every cell). An RPC server declares its
+    // anycast `T` before `T.<host>` says who it is, and an unrecognised name may be a
+    // notification pool, which only its bindings reveal: those wait for their first use (see
+    // ConnectionRouting.declareQueue). A notifier's own `<topic>.<priority>` queue is placed at
+    // once: it keeps notifications while no listener runs, as it does on RabbitMQ.
+    const mayWait = dest.kind === 'anycast' || (dest.kind === 'other' && !exclusive && this.routing.queues.cellsOf(queue) === undefined)
+    if (mayWait && table.workCells.length > 1 && table.ownCell(this.routing.facts(this.identity, this.ownHost)) === undefined) return 'deferred'
+    if (perDeclarer) return this.place(queue, [])
+    return this.register(queue, this.routing.queues.cellsOf(queue) ?? this.place(queue, []))
+  }
+
+  placeDeferred(queue: string, bindingKeys: readonly string[]): readonly string[] {
+    const cells = this.place(queue, bindingKeys)
+    const kind = this.routing.routingTable.classifyQueue(queue).kind
+    return kind === 'anycast' || kind === 'notification' ? cells : this.register(queue, cells)
+  }
+
+  private register(queue: string, cells: readonly string[]): readonly string[] {
     this.routing.queues.declared(queue, cells, this.identity.id)
     this.declared.add(queue)
     return cells
   }
 
-  placeDeferred(queue: string): readonly string[] {
-    return this.place(queue)
-  }
-
   queueCells(queue: string): readonly string[] {
-    return this.routing.queues.cellsOf(queue) ?? this.place(queue)
+    return this.routing.queues.cellsOf(queue) ?? this.place(queue, [])
   }
 
   queueDeleted(queue: string): void {
@@ -196,10 +205,10 @@ class ConnectionCellRouting implements ConnectionRouting {
     if (topic !== undefined) table.learnTopic(topic)
   }
 
-  private place(queue: string): readonly string[] {
+  private place(queue: string, bindingKeys: readonly string[]): readonly string[] {
     const table = this.routing.routingTable
     const ownCell = table.ownCell(this.routing.facts(this.identity, this.ownHost))
-    const p = table.placeQueue({ queue, ownCell })
+    const p = table.placeQueue({ queue, ownCell, bindingKeys })
     if (this.routing.traceDecisions) {
       this.routing.trace('queue placed', { conn: this.identity.id, queue, own_cell: ownCell, own_host: this.ownHost, placement: p.kind === 'cells' ? `${p.cells.join(',')} (${p.why})` : p.kind })
     }

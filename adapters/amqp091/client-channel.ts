@@ -363,7 +363,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     let placing = topology.placing.get(queue)
     if (placing === undefined) {
       placing = (async () => {
-        const cells = this.owner.routing.placeDeferred(queue)
+        const cells = this.owner.routing.placeDeferred(queue, topology.bindingsOf(queue).map((b) => b.routingKey))
         for (const cell of cells) {
           const up = await this.leg(cell)
           await up.assertQueue(decl.name, decl)

@@ -44,7 +44,8 @@ export interface ConnectionRouting {
    * with placeDeferred() when the queue is first used (consume, get, purge...).
    */
   declareQueue(queue: string, exclusive: boolean): readonly string[] | 'deferred'
-  placeDeferred(queue: string): readonly string[]
+  /** The final placement of a deferred queue; `bindingKeys` are the routing keys it was bound with meanwhile. */
+  placeDeferred(queue: string, bindingKeys: readonly string[]): readonly string[]
   /** Where an existing queue lives, for bind/consume/get/purge/delete. */
   queueCells(queue: string): readonly string[]
   queueDeleted(queue: string): void

@@ -49,6 +49,9 @@ const cg = await startTestCellgate({
   cells: CELLS.map((name) => ({ name, rabbit: shardUrl(name), disabled: name === 'cell4' })),
   routing: { parkingCell: 'cell0' },
   mapping: { hosts: { ...hostsByCell }, instances: {}, pollIntervalMs: 5000 },
+  // A second client vhost that cells v2 would give cell2's services: its publishers are cell2's.
+  vhosts: [{ name: '/' }, { name: 'cell2v', cell: 'cell2' }],
+  users: [{ name: 'guest', password: 'guest', vhosts: ['*'] }],
 })
 t.teardown(() => cg.close())
 
@@ -149,6 +152,37 @@ t.test('casts to a host of a disabled cell are parked in cell0, with where they 
     t.ok(inner.args.tag.startsWith(prefix))
     ch.nack(msg, false, true)
   }
+})
+
+t.test('pooled notifications from two cells reach each pool once (pool queues of a cell-less listener live in every cell)', async (t) => {
+  const ntopic = `${run}-notif`
+  const listener = (pool: string, id: string): PyProc =>
+    startPy(t, 'notify_listener.py', ['--url', osloUrl, '--topic', ntopic, '--pool', pool, '--name', id])
+  const ls = [listener(`${run}-pa`, 'a1'), listener(`${run}-pb`, 'b1'), listener(`${run}-pb`, 'b2')]
+  await Promise.all(ls.map((l) => l.waitEvent('ready', undefined, 30_000)))
+  const [a1, b1, b2] = ls as [PyProc, PyProc, PyProc]
+  const N = 10
+  const runs: string[] = []
+  for (const url of [osloUrl, `rabbit://guest:guest@127.0.0.1:${cg.amqpPort}/cell2v`]) {
+    const r = await runPy(t, 'notifier.py', ['--url', url, '--topic', ntopic, '--count', String(N)])
+    t.equal(r.code, 0, `notifier on ${url.split('/').at(-1) || '/'} exit 0`, { diag: r.proc.diagnostics() })
+    runs.push(String(r.proc.named('summary').at(-1)?.run))
+  }
+  const seqs = (l: PyProc): string[] =>
+    l.named('notification').map((e) => {
+      const p = e.payload as { run?: string; seq?: number }
+      return `${p.run}:${p.seq}`
+    })
+  const all = runs.flatMap((id) => Array.from({ length: N }, (_, i) => `${id}:${i}`)).sort()
+  const deadline = Date.now() + 15_000
+  while ((seqs(a1).length < all.length || seqs(b1).length + seqs(b2).length < all.length) && Date.now() < deadline) await sleep(50)
+  await sleep(1000)
+  t.same(seqs(a1).sort(), all, 'pool A got every notification of both cells exactly once')
+  t.same([...seqs(b1), ...seqs(b2)].sort(), all, 'pool B got every notification of both cells exactly once across its two listeners')
+  for (const cell of ['cell1', 'cell2'] as const) {
+    t.ok((await queuesOn(cell)).has(`${run}-pa`), `pool A's queue is on ${cell}`)
+  }
+  for (const l of ls) await l.stop()
 })
 
 t.test('many clients share few broker connections per cell', async (t) => {
