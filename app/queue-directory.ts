@@ -33,4 +33,9 @@ export class QueueDirectory {
   get size(): number {
     return this.queues.size
   }
+
+  /** Every known queue and its cells, in declaration order: for the operator view only. */
+  *entries(): IterableIterator<readonly [queue: string, cells: readonly string[]]> {
+    for (const [queue, entry] of this.queues) yield [queue, entry.cells]
+  }
 }
