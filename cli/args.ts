@@ -6,14 +6,27 @@ import { parseArgs } from 'node:util'
 import type { ConfigOverrides } from '../app/config.js'
 import type { LogConfig } from '../app/config-types.js'
 
-export const COMMANDS = ['serve', 'check-config', 'help'] as const
+export const COMMANDS = ['serve', 'check-config', 'routes', 'help'] as const
 export type CommandName = (typeof COMMANDS)[number]
 
 export type CliCommand =
   | { command: 'serve'; configPath?: string; overrides: ConfigOverrides }
   | { command: 'check-config'; configPath?: string; overrides: ConfigOverrides }
+  | RoutesCommand
   | { command: 'help'; topic?: CommandName }
   | { command: 'version' }
+
+/** `cellgate routes`: ask a running cellgate's admin listener, or (--offline) the configuration alone. */
+export interface RoutesCommand {
+  command: 'routes'
+  configPath?: string
+  /** Base URL of the admin listener, normalised (no trailing slash, no /routes). */
+  adminUrl?: string
+  json: boolean
+  offline: boolean
+  /** Hosts to explain, in the order given. */
+  hosts: string[]
+}
 
 /** A command line cellgate cannot act on; the message says what and points to --help. */
 export class CliUsageError extends Error {
@@ -34,7 +47,14 @@ export interface CliOptionSpec {
   help: string
   /** What applies when the option is absent, for --help. */
   default?: string
+  /** May be given several times; every value is kept, in order. */
+  multiple?: boolean
+  /** The commands it applies to; absent = every command. Elsewhere it is refused, not ignored. */
+  commands?: readonly CommandName[]
 }
+
+/** Options of the proxy itself, meaningless to a command that only asks it. */
+const PROXY_COMMANDS: readonly CommandName[] = ['serve', 'check-config']
 
 export const LOG_LEVELS: readonly LogConfig['level'][] = ['debug', 'info', 'warn', 'error']
 export const LOG_FORMATS: readonly LogConfig['format'][] = ['text', 'json']
@@ -50,6 +70,7 @@ export const CLI_OPTIONS: readonly CliOptionSpec[] = [
   },
   {
     name: 'amqp-host',
+    commands: PROXY_COMMANDS,
     type: 'string',
     arg: 'HOST',
     help: 'address of the AMQP listener (overrides listen.amqp.host)',
@@ -57,6 +78,7 @@ export const CLI_OPTIONS: readonly CliOptionSpec[] = [
   },
   {
     name: 'amqp-port',
+    commands: PROXY_COMMANDS,
     type: 'string',
     arg: 'N',
     help: 'port of the AMQP listener, 0 = any free port (overrides listen.amqp.port)',
@@ -64,6 +86,7 @@ export const CLI_OPTIONS: readonly CliOptionSpec[] = [
   },
   {
     name: 'log-level',
+    commands: PROXY_COMMANDS,
     type: 'string',
     arg: 'LEVEL',
     help: `least severe level logged: ${LOG_LEVELS.join(', ')} (overrides log.level)`,
@@ -71,10 +94,34 @@ export const CLI_OPTIONS: readonly CliOptionSpec[] = [
   },
   {
     name: 'log-format',
+    commands: PROXY_COMMANDS,
     type: 'string',
     arg: 'FORMAT',
     help: `log line format: ${LOG_FORMATS.join(', ')} (overrides log.format)`,
     default: 'log.format from the config, text by default',
+  },
+  {
+    name: 'admin',
+    type: 'string',
+    arg: 'URL',
+    help: 'routes: the admin listener of a running cellgate, e.g. http://127.0.0.1:9464',
+    default: 'admin.host and admin.port of --config FILE (or $CELLGATE_CONFIG), else http://127.0.0.1:9464',
+    commands: ['routes'],
+  },
+  { name: 'json', type: 'boolean', help: 'routes: print the view as JSON instead of tables', commands: ['routes'] },
+  {
+    name: 'host',
+    type: 'string',
+    arg: 'HOST',
+    help: "routes: explain where HOST's messages go and why (mapping, rendezvous, parked); repeatable",
+    multiple: true,
+    commands: ['routes'],
+  },
+  {
+    name: 'offline',
+    type: 'boolean',
+    help: 'routes: no running cellgate needed; build the cell map from the --config file alone',
+    commands: ['routes'],
   },
   { name: 'help', short: 'h', type: 'boolean', help: 'show this help (or `cellgate help COMMAND`) and exit' },
   { name: 'version', type: 'boolean', help: 'print the cellgate version and exit' },
@@ -96,6 +143,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
 
   const positionals: string[] = []
   const values = new Map<string, string | true>()
+  const lists = new Map<string, string[]>()
   for (const tok of tokens) {
     if (tok.kind === 'positional') {
       positionals.push(tok.value)
@@ -116,6 +164,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         throw new CliUsageError(`${tok.rawName} needs a value: ${tok.rawName} ${spec.arg ?? 'VALUE'} (${SEE_HELP})`)
       }
       values.set(spec.name, v)
+      if (spec.multiple) lists.set(spec.name, [...(lists.get(spec.name) ?? []), v])
     }
   }
 
@@ -141,6 +190,17 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values.has('help')) return first === undefined ? { command: 'help' } : { command: 'help', topic: command }
   if (values.has('version')) return { command: 'version' }
 
+  for (const name of values.keys()) {
+    const applies = CLI_OPTIONS.find((o) => o.name === name)?.commands
+    if (applies !== undefined && !applies.includes(command)) {
+      throw new CliUsageError(`--${name} does not apply to "${command}" (only to: ${applies.join(', ')}; ${SEE_HELP})`)
+    }
+  }
+
+  const config = values.get('config')
+  const configPath = typeof config === 'string' ? config : undefined
+  if (command === 'routes') return routesCommand(values, lists.get('host') ?? [], configPath)
+
   const overrides: ConfigOverrides = {}
   const host = values.get('amqp-host')
   if (typeof host === 'string') {
@@ -154,9 +214,37 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const format = values.get('log-format')
   if (typeof format === 'string') overrides.logFormat = oneOf(format, LOG_FORMATS, '--log-format')
 
-  const config = values.get('config')
-  const configPath = typeof config === 'string' ? config : undefined
   return configPath === undefined ? { command, overrides } : { command, configPath, overrides }
+}
+
+function routesCommand(values: ReadonlyMap<string, string | true>, hosts: string[], configPath: string | undefined): RoutesCommand {
+  const offline = values.has('offline')
+  const admin = values.get('admin')
+  if (offline && typeof admin === 'string') throw new CliUsageError(`--offline and --admin exclude each other: --offline asks no running cellgate (${SEE_HELP})`)
+  if (hosts.some((h) => h.trim() === '')) throw new CliUsageError(`--host must not be empty (${SEE_HELP})`)
+  const cmd: RoutesCommand = { command: 'routes', json: values.has('json'), offline, hosts }
+  if (configPath !== undefined) cmd.configPath = configPath
+  if (typeof admin === 'string') cmd.adminUrl = adminBase(admin)
+  return cmd
+}
+
+/**
+ * "127.0.0.1:9464", "http://h:9464/", "http://h:9464/routes" and a path prefix behind a reverse
+ * proxy ("https://ops/cellgate") all name the same thing: the base the admin routes hang off.
+ */
+export function adminBase(s: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `http://${s}`
+  let u: URL
+  try {
+    u = new URL(withScheme)
+  } catch {
+    throw new CliUsageError(`--admin must be an http(s) URL such as http://127.0.0.1:9464 (got ${JSON.stringify(s)})`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new CliUsageError(`--admin must be an http(s) URL such as http://127.0.0.1:9464 (got ${JSON.stringify(s)})`)
+  }
+  const path = u.pathname.replace(/\/+$/, '').replace(/\/routes$/, '')
+  return `${u.origin}${path}`
 }
 
 function parsePort(s: string, flag: string): number {

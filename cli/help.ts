@@ -17,6 +17,8 @@ const USAGE = [
   'Usage:',
   '  cellgate [serve] [options]        run the proxy (the default command)',
   '  cellgate check-config [options]   load and validate the configuration, print a summary, exit',
+  '  cellgate routes [options]         the operator view: cells and their brokers, host mapping, where',
+  '                                    queues live; --host H explains where H goes (--offline: no proxy needed)',
   '  cellgate help [COMMAND]           show this help, or the help of one command',
   '  npm start -- [COMMAND] [options]  the same from a checkout: installs dependencies and builds first',
 ]
@@ -69,6 +71,9 @@ const EXAMPLES = [
   '  npm start -- --config examples/one-shard.yaml     # serve with a config file',
   '  cellgate check-config --config f.yaml             # validate f.yaml, exit 2 on an error',
   '  CELLGATE_CONFIG=/etc/cellgate.yaml cellgate serve --log-level debug',
+  '  cellgate routes                                   # the view of the cellgate at http://127.0.0.1:9464',
+  '  cellgate routes --host node7 --host node8         # where those hosts\' messages go, and why',
+  '  cellgate routes --offline --config f.yaml --host node7   # the same from f.yaml alone',
 ]
 
 const OPENSTACK = [
@@ -78,7 +83,7 @@ const OPENSTACK = [
   '  (the user and password are one of cellgate\'s `users`; the path is one of its `vhosts`)',
 ]
 
-const EXIT = ['Exit status: 0 ok; 1 failed to start or stopped on an error; 2 bad command line or configuration.']
+const EXIT = ['Exit status: 0 ok; 1 failed to start, stopped on an error, or (routes) nothing answered; 2 bad command line or configuration.']
 
 const COMMAND_HELP: Record<CommandName, () => string[]> = {
   serve: () => [
@@ -106,6 +111,31 @@ const COMMAND_HELP: Record<CommandName, () => string[]> = {
     'Connects to nothing. Exit status 0 when valid, 2 when not.',
     '',
     ...optionLines(['config', 'amqp-host', 'amqp-port', 'log-level', 'log-format', 'help']),
+  ],
+  routes: () => [
+    'Usage: cellgate routes [--admin URL] [--config FILE] [--json] [--host HOST]...',
+    '       cellgate routes --offline --config FILE [--json] [--host HOST]...',
+    '',
+    'The operator view. Asks a running cellgate\'s admin listener (GET /routes) and prints its cells',
+    '(state: work, parking or disabled; broker up or down, connections, reconnects), the mapped hosts',
+    'and where their messages go, the queues declared through it and the cells holding them, the',
+    'processes it has learned and its routing counters (routed per cell, parked and refused per host).',
+    'With --host HOST (repeatable) it prints one line per host instead, e.g.',
+    '  node7 → cell2 (host-mapping from nova_api)',
+    '  node9 → cell1 (rendezvous)',
+    '  old1 → parked in cell0 (mapped to disabled cell3)',
+    'The listener is --admin URL, else admin.host:admin.port of the configuration (--config FILE or',
+    `$CELLGATE_CONFIG), else http://${d.admin.host}:${d.admin.port}. If nothing answers there, it says so and exits 1.`,
+    'The same listener serves /routes (JSON; ?format=text, ?host=H), /healthz and /readyz (200 when',
+    'every enabled cell\'s broker is reachable, else 503 with the unreachable cells).',
+    '',
+    'With --offline no cellgate needs to run: the cell map is built from the configuration file alone',
+    '(cells, routing.parkingCell, mapping.hosts and mapping.instances; mapping.novaApi, mapping.store',
+    'and mapping.file are not read), so it answers "where would HOST go" before anything starts.',
+    '',
+    ...optionLines(['admin', 'config', 'json', 'host', 'offline', 'help']),
+    '',
+    'Exit status: 0 printed; 1 nothing answered (or an error answer); 2 bad command line or configuration.',
   ],
   help: () => [
     'Usage: cellgate help [COMMAND]    (or: cellgate [COMMAND] --help)',

@@ -17,23 +17,16 @@ import type { CellgateConfig } from '../app/config-types.js'
 import { createLogger } from '../adapters/log/logger.js'
 import { CliUsageError, parseCliArgs, type CliCommand } from './args.js'
 import { helpText } from './help.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js'
+import { routesCommand } from './routes-command.js'
 
-export interface CliIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-  env: NodeJS.ProcessEnv
-}
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js'
 
 const processIo: CliIo = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
   env: process.env,
 }
-
-/** Exit statuses (also listed in --help). */
-export const EXIT_OK = 0
-export const EXIT_FAILURE = 1
-export const EXIT_USAGE = 2
 
 /** Two deliveries of one signal closer than this are one signal (npm forwards what the tty sent). */
 const SIGNAL_DEDUP_MS = 250
@@ -71,6 +64,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     case 'version':
       io.stdout(`${cellgateVersion()}\n`)
       return EXIT_OK
+    case 'routes':
+      return routesCommand(cmd, io)
     case 'check-config':
     case 'serve': {
       let config: CellgateConfig

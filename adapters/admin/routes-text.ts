@@ -8,22 +8,35 @@ import { renderTable } from './text-table.js'
 export function renderRoutesText(view: RoutesView): string {
   const out: string[] = [header(view), '']
 
+  const live = view.source === 'live'
   const parking = view.parkingCell === null ? '' : `, parking cell ${view.parkingCell}`
   out.push(`Cells: ${view.cells.length}${parking}`)
-  out.push(
-    ...renderTable(
-      ['name', 'state', 'broker', 'conns', 'reconnects', 'hosts', 'routed', 'region', 'pod', 'uuid', 'rabbit'],
-      view.cells.map((c) => [c.name, cellState(c), broker(c), c.connections, c.reconnects, c.hosts, c.routed, c.region, c.pod, c.uuid, c.rabbit]),
-    ),
-    '',
-  )
+  // Broker health and counters exist only in a running cellgate; from the file alone they would be noise.
+  const cellTable = live
+    ? renderTable(
+        ['name', 'state', 'broker', 'conns', 'reconnects', 'hosts', 'routed', 'region', 'pod', 'uuid', 'rabbit'],
+        view.cells.map((c) => [c.name, cellState(c), broker(c), c.connections, c.reconnects, c.hosts, c.routed, c.region, c.pod, c.uuid, c.rabbit]),
+      )
+    : renderTable(
+        ['name', 'state', 'hosts', 'region', 'pod', 'uuid', 'rabbit'],
+        view.cells.map((c) => [c.name, cellState(c), c.hosts, c.region, c.pod, c.uuid, c.rabbit]),
+      )
+  out.push(...cellTable, '')
 
-  out.push(`Hosts: ${view.hostsTotal} mapped${shown(view.hosts.length, view.hostsTotal)}, ${view.instances} instances mapped, ${view.processes} processes learned`)
+  const learned = live ? `, ${view.processes} processes learned` : ''
+  out.push(`Hosts: ${view.hostsTotal} mapped${shown(view.hosts.length, view.hostsTotal)}, ${view.instances} instances mapped${learned}`)
   if (view.hosts.length > 0) {
     out.push(...renderTable(['host', 'cell', 'routes to', 'source'], view.hosts.map((h) => [h.host, h.cell, h.routesTo, h.source])))
   }
-  out.push('(unmapped hosts go to a work cell by rendezvous hashing)', '')
+  out.push('(unmapped hosts go to a work cell by rendezvous hashing)')
+  // Queues, counters and topics are learned from traffic: a view from the file alone has none.
+  if (live) out.push('', ...learnedSections(view))
+  if (view.explain.length > 0) out.push('', 'Explain', ...view.explain.map((e) => e.text))
+  return `${out.join('\n')}\n`
+}
 
+function learnedSections(view: RoutesView): string[] {
+  const out: string[] = []
   out.push(`Queues: ${view.queuesTotal} known${shown(view.queues.length, view.queuesTotal)}`)
   if (view.queues.length > 0) out.push(...renderTable(['queue', 'cells'], view.queues.map((q) => [q.queue, q.cells.join(',')])))
   out.push('')
@@ -40,9 +53,7 @@ export function renderRoutesText(view: RoutesView): string {
     ),
   )
   out.push(`known topics: ${view.knownTopics.length === 0 ? '-' : view.knownTopics.join(', ')}`)
-
-  if (view.explain.length > 0) out.push('', 'Explain', ...view.explain.map((e) => e.text))
-  return `${out.join('\n')}\n`
+  return out
 }
 
 /** One line per asked host: the answer to "where does H go, and why". */

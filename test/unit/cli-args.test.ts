@@ -32,6 +32,16 @@ const ok: Array<[string[], CliCommand]> = [
   [['check-config', '-h', '--amqp-port', 'x'], { command: 'help', topic: 'check-config' }],
   [['--version'], { command: 'version' }],
   [['--version', '--help'], { command: 'help' }],
+  [['routes'], { command: 'routes', json: false, offline: false, hosts: [] }],
+  [['routes', '--json', '--host', 'node7', '--host=node8.example.com', '--host', 'h@lvm'], { command: 'routes', json: true, offline: false, hosts: ['node7', 'node8.example.com', 'h@lvm'] }],
+  [['routes', '--admin', 'http://10.0.0.5:9464'], { command: 'routes', adminUrl: 'http://10.0.0.5:9464', json: false, offline: false, hosts: [] }],
+  [['routes', '--admin', '127.0.0.1:9999'], { command: 'routes', adminUrl: 'http://127.0.0.1:9999', json: false, offline: false, hosts: [] }],
+  [['routes', '--admin', 'https://ops.example/cellgate/routes/'], { command: 'routes', adminUrl: 'https://ops.example/cellgate', json: false, offline: false, hosts: [] }],
+  [['routes', '--admin', 'http://[::1]:9464/'], { command: 'routes', adminUrl: 'http://[::1]:9464', json: false, offline: false, hosts: [] }],
+  [['routes', '--offline', '--config', 'f.yaml', '--host', 'a'], { command: 'routes', configPath: 'f.yaml', json: false, offline: true, hosts: ['a'] }],
+  [['--config', 'f.yaml', 'routes'], { command: 'routes', configPath: 'f.yaml', json: false, offline: false, hosts: [] }],
+  [['help', 'routes'], { command: 'help', topic: 'routes' }],
+  [['routes', '--help', '--json'], { command: 'help', topic: 'routes' }],
 ]
 
 t.test('valid command lines', async (t) => {
@@ -56,10 +66,23 @@ const bad: Array<[string[], RegExp]> = [
   [['--config', '--help'], /--config needs a value/],
   [['--help=yes'], /--help does not take a value/],
   [['--version=1'], /--version does not take a value/],
-  [['bogus'], /unknown command "bogus" \(commands: serve, check-config, help; see 'cellgate --help'\)/],
+  [['bogus'], /unknown command "bogus" \(commands: serve, check-config, routes, help; see 'cellgate --help'\)/],
   [['serve', 'extra'], /unexpected argument "extra"/],
   [['help', 'bogus'], /unknown help topic "bogus"/],
   [['help', 'serve', 'more'], /unexpected argument "more"/],
+  [['routes', 'node7'], /unexpected argument "node7"/],
+  [['routes', '--host'], /--host needs a value: --host HOST/],
+  [['routes', '--host', ''], /--host must not be empty/],
+  [['routes', '--json=yes'], /--json does not take a value/],
+  [['routes', '--offline', '--admin', 'http://h:1'], /--offline and --admin exclude each other/],
+  [['routes', '--admin', 'ftp://h/'], /--admin must be an http\(s\) URL such as http:\/\/127\.0\.0\.1:9464 \(got "ftp:\/\/h\/"\)/],
+  [['routes', '--admin', 'http://'], /--admin must be an http\(s\) URL/],
+  [['routes', '--amqp-port', '1'], /^--amqp-port does not apply to "routes" \(only to: serve, check-config; see 'cellgate --help'\)$/],
+  [['routes', '--log-level', 'debug'], /--log-level does not apply to "routes"/],
+  [['serve', '--json'], /^--json does not apply to "serve" \(only to: routes; see 'cellgate --help'\)$/],
+  [['--host', 'x'], /--host does not apply to "serve"/],
+  [['check-config', '--offline'], /--offline does not apply to "check-config"/],
+  [['check-config', '--admin', 'http://h:1'], /--admin does not apply to "check-config"/],
 ]
 
 t.test('bad command lines are refused naming what is wrong', async (t) => {
@@ -103,6 +126,18 @@ t.test('per-command help', async (t) => {
   t.match(helpText('check-config'), /^Usage: cellgate check-config/)
   t.match(helpText('check-config'), /config OK: /)
   t.match(helpText('help'), /^Usage: cellgate help \[COMMAND\]/)
+  const routes = helpText('routes')
+  t.match(routes, /^Usage: cellgate routes \[--admin URL\] \[--config FILE\] \[--json\] \[--host HOST\]\.\.\.\n/)
+  for (const o of CLI_OPTIONS.filter((o) => o.commands?.includes('routes'))) t.ok(routes.includes(`--${o.name}`), `routes help: --${o.name}`)
+  t.match(routes, /\/healthz/)
+  t.match(routes, /\/readyz/)
+  t.match(routes, /http:\/\/127\.0\.0\.1:9464/)
+  t.notMatch(routes, /--amqp-port/, 'only the options routes takes')
+  for (const c of COMMANDS) {
+    for (const o of CLI_OPTIONS) {
+      if (o.commands !== undefined && !o.commands.includes(c)) t.notOk(helpText(c).includes(`--${o.name} `), `help ${c} does not offer --${o.name}`)
+    }
+  }
 })
 
 // main() without serving: help, version, check-config and the error paths.

@@ -135,7 +135,9 @@ t.test('a configuration-only view has no health and nothing learned', async (t) 
   t.same(view.explain, [{ host: 'fresh-host', outcome: 'cell', cell: rv, why: 'rendezvous', mappedCell: null, source: null, text: `fresh-host → ${rv} (rendezvous)` }])
   const text = renderRoutesText(view)
   t.match(text, /^cellgate routes \(from the configuration only: no broker asked, nothing learned; at /)
-  t.match(text, /\ncell1 +work +- +- +- +1 +0 /, 'unknown health prints as -')
+  t.match(text, /\nname +state +hosts +region +pod +uuid +rabbit\ncell0 +parking +0 +- +- +- +amqp:/, 'no broker or counter columns without a running cellgate')
+  t.notMatch(text, /Queues:|Counters|processes learned/, 'nor anything learned from traffic')
+  t.match(text, /\nExplain\nfresh-host → cell[12] \(rendezvous\)\n$/)
 })
 
 t.test('explanations: mapped, rendezvous, parked, refused', async (t) => {
