@@ -1,4 +1,12 @@
-import type { AmqpRouting, ConnectionIdentity, ConnectionRouting, PublishRoute, RoutingRefusal } from '../adapters/amqp091/routing-port.js'
+import type {
+  AmqpRouting,
+  ConnectionIdentity,
+  ConnectionRouting,
+  FrontEndControl,
+  PublishRoute,
+  QueueDeclaration,
+  RoutingRefusal,
+} from '../adapters/amqp091/routing-port.js'
 import type { BasicProperties } from '../adapters/amqp091/methods.generated.js'
 import type { LogFields, Logger } from '../adapters/log/logger.js'
 import { findCell, type CellMap } from '../router/cell-map.js'
@@ -29,6 +37,8 @@ export class CellRouting implements AmqpRouting {
   readonly queues = new QueueDirectory()
   readonly processHosts = new ProcessHosts()
   readonly counters = new RoutingCounters()
+  /** The open client connections' front ends, for remaps. */
+  private readonly frontEnds = new Set<FrontEndControl>()
   private table: RoutingTable
 
   constructor(
@@ -42,6 +52,35 @@ export class CellRouting implements AmqpRouting {
   /** A new cell map (a mapping source changed): decisions from now on use it. */
   replaceMap(map: CellMap): void {
     this.table = this.tableFor(map, this.table.knownTopics)
+  }
+
+  /** The table `map` would give, to compare decisions before switching to it. */
+  tableForMap(map: CellMap): RoutingTable {
+    return this.tableFor(map, this.table.knownTopics)
+  }
+
+  attachFrontEnd(control: FrontEndControl): void {
+    this.frontEnds.add(control)
+  }
+
+  detachFrontEnd(control: FrontEndControl): void {
+    this.frontEnds.delete(control)
+  }
+
+  /** What some live connection declared for `queue`, to re-create it elsewhere. */
+  declarationOf(queue: string): QueueDeclaration | undefined {
+    for (const f of this.frontEnds) {
+      const d = f.declarationOf(queue)
+      if (d !== undefined && d.queue.cells.length > 0) return d
+    }
+    return undefined
+  }
+
+  /** basic.cancel to every consumer of `queue` on every connection; returns how many. */
+  cancelConsumers(queue: string): number {
+    let n = 0
+    for (const f of this.frontEnds) n += f.cancelConsumers(queue)
+    return n
   }
 
   get cellMap(): CellMap {
@@ -94,6 +133,7 @@ export class CellRouting implements AmqpRouting {
 
 class ConnectionCellRouting implements ConnectionRouting {
   private readonly declared = new Set<string>()
+  private control: FrontEndControl | undefined
   /** The host this connection serves, learned from the `T.<host>` queue it declared. */
   private ownHost: string | undefined
   private readonly lookups: { replyQueueCell: (q: string) => string | undefined; queueCell: (q: string) => string | undefined }
@@ -191,6 +231,12 @@ class ConnectionCellRouting implements ConnectionRouting {
   closed(): void {
     this.routing.queues.connectionClosed(this.identity.id, this.declared)
     this.declared.clear()
+    if (this.control !== undefined) this.routing.detachFrontEnd(this.control)
+  }
+
+  attach(control: FrontEndControl): void {
+    this.control = control
+    this.routing.attachFrontEnd(control)
   }
 
   /** What a declaration tells about the declarer: an RPC server's `T.<host>` queue names its host. */

@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
 import { buildCellMap, type CellMap } from '../router/cell-map.js'
 import { CellRouting } from './amqp-routing.js'
+import { startMappingFeed, type MappingFeed } from './mapping-feed.js'
+import { applyRemap } from './remap.js'
 import type { CellgateConfig } from './config-types.js'
 
 /**
@@ -24,6 +26,10 @@ export interface RunningCellgate {
   /** Broker connections open per cell: the multiplexing figure. */
   upstreamConnections(): Record<string, number>
   clientConnections(): number
+  /** The routing layer (cell map, queue directory, counters): for the operator view and tests. */
+  readonly routing: CellRouting
+  /** Re-read every mapping source now and wait until a resulting remap is applied (queues moved, consumers told). */
+  refreshMapping(): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,6 +66,22 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     },
     log.child({ component: 'routing' }),
   )
+  let remaps: Promise<unknown> = Promise.resolve()
+  const remapLog = log.child({ component: 'remap' })
+  let feed: MappingFeed
+  try {
+    feed = await startMappingFeed(config, cellMap.cells, log.child({ component: 'mapping' }), (result) => {
+      // One remap at a time, in the order the changes came: each compares against the map in force.
+      remaps = remaps
+        .then(() => applyRemap(routing, result.map, pools, remapLog))
+        .catch((err: unknown) => remapLog.error('remap failed; routing keeps the previous map for the queues it could not move', { err: (err as Error).message }))
+    })
+  } catch (err) {
+    await Promise.all([...pools.values()].map((p) => p.close()))
+    throw err
+  }
+  routing.replaceMap(feed.current().map)
+
   const poolOf = (cell: string): CellPool => {
     const pool = pools.get(cell)
     if (pool === undefined) throw amqpError(541, `INTERNAL_ERROR - the router chose cell '${cell}', which has no broker pool`)
@@ -98,7 +120,13 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     amqpsPort: amqps?.address.port,
     upstreamConnections: () => Object.fromEntries([...pools].map(([name, p]) => [name, p.connectionCount])),
     clientConnections: () => amqp.connectionCount + (amqps?.connectionCount ?? 0),
+    routing,
+    refreshMapping: async () => {
+      await feed.refresh()
+      await remaps
+    },
     close: async () => {
+      await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))
       log.info('cellgate stopped')

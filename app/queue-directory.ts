@@ -17,6 +17,12 @@ export class QueueDirectory {
     return this.queues.get(queue)?.cells
   }
 
+  /** A remap moved the queue: publishes and re-declarations go to its new cells from now on. */
+  relocate(queue: string, cells: readonly string[]): void {
+    const entry = this.queues.get(queue)
+    if (entry !== undefined) entry.cells = cells
+  }
+
   deleted(queue: string): void {
     this.queues.delete(queue)
   }

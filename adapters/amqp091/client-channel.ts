@@ -288,7 +288,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     this.owner.sendContent(this.id, propsOf(msg), msg.content)
   }
 
-  consumerCancelled(_up: UpstreamChannel | null, consumerTag: string): void {
+  consumerCancelled(from: UpstreamChannel | null, consumerTag: string): void {
     const rec = this.consumers.get(consumerTag)
     if (rec === undefined || this.state !== 'open') return
     this.consumers.delete(consumerTag)
@@ -296,12 +296,24 @@ export class ClientChannel implements UpstreamChannelHandler {
     // client's re-subscription starts from one clean state.
     for (const cell of rec.cells) {
       const up = this.legs.get(cell)
-      if (up !== undefined && up.isOpen && up !== _up) void up.cancel(consumerTag).catch(() => {})
+      if (up !== undefined && up.isOpen && up !== from) void up.cancel(consumerTag).catch(() => {})
     }
-    this.log.info('broker cancelled a consumer', { consumer: consumerTag })
+    if (from === null) this.log.info('consumer cancelled: its queue moved to another cell', { consumer: consumerTag, queue: rec.queue })
+    else this.log.info('broker cancelled a consumer', { consumer: consumerTag, cell: from.connection.cell })
     if (this.owner.cancelNotify) {
       this.owner.sendMethod(this.id, { name: 'basic.cancel', args: { consumerTag, nowait: true } })
     }
+  }
+
+  /** cellgate moves `queue` to another cell: end its consumers here, as a broker would, so the client re-subscribes. */
+  cancelConsumersOf(queue: string): number {
+    let n = 0
+    for (const rec of [...this.consumers.values()]) {
+      if (rec.queue !== queue) continue
+      this.consumerCancelled(null, rec.tag)
+      n++
+    }
+    return n
   }
 
   closed(up: UpstreamChannel, reason: CloseReason, connectionLost: boolean): void {

@@ -24,7 +24,7 @@ import {
   type ArgsOf,
   type BasicProperties,
 } from './methods.generated.js'
-import type { AmqpRouting, ConnectionRouting } from './routing-port.js'
+import type { AmqpRouting, ConnectionRouting, FrontEndControl, QueueDeclaration } from './routing-port.js'
 import { TopologyRecord } from './topology-record.js'
 import { replay } from './topology-replay.js'
 
@@ -59,7 +59,7 @@ const CLOSE_OK_TIMEOUT_MS = 2_000
  * heartbeats, and the broker connection it is attached to. Errors found in the client's bytes
  * close this connection (or channel) with RabbitMQ's reply code and never touch anyone else.
  */
-export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnectionListener {
+export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnectionListener, FrontEndControl {
   readonly log: Logger
   readonly limits: ChannelLimits
   readonly topology = new TopologyRecord()
@@ -240,6 +240,22 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     this.channels.delete(channel)
     this.content.delete(channel)
     this.throttle(channel, false)
+  }
+
+  // ---- FrontEndControl ----------------------------------------------------------------------
+
+  declarationOf(queue: string): QueueDeclaration | undefined {
+    const q = this.topology.queues.get(queue)
+    if (q === undefined) return undefined
+    const bindings = this.topology.bindingsOf(queue)
+    const exchanges = bindings.flatMap((b) => this.topology.exchanges.get(b.exchange) ?? [])
+    return { queue: q, bindings, exchanges }
+  }
+
+  cancelConsumers(queue: string): number {
+    let n = 0
+    for (const ch of this.channels.values()) n += ch.cancelConsumersOf(queue)
+    return n
   }
 
   // ---- UpstreamConnectionListener -----------------------------------------------------------
@@ -429,6 +445,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       throw amqpError(320, `no broker reachable for vhost '${vhost}' (cell ${routing.homeCell})`, 10, 40)
     }
     this.routingPort = routing
+    routing.attach(this)
     this.phase = 'opened'
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer)
     this.handshakeTimer = null

@@ -1,5 +1,6 @@
 import type { FieldTable } from './field-table.js'
 import type { BasicProperties } from './methods.generated.js'
+import type { BindingDecl, ExchangeDecl, QueueDecl } from './topology-record.js'
 
 /**
  * What the AMQP front end asks of the routing layer. The front end knows frames, channels and
@@ -53,4 +54,21 @@ export interface ConnectionRouting {
   publish(exchange: string, routingKey: string, props: BasicProperties, body: Buffer): PublishRoute
   /** The client connection ended: forget what only it declared. */
   closed(): void
+  /** The front end's handle for the routing layer (a remap re-creates queues and moves consumers). */
+  attach(control: FrontEndControl): void
+}
+
+/** What the routing layer may ask of a live client connection. */
+export interface FrontEndControl {
+  /** What this connection declared for `queue`, to re-create it in another cell; undefined if it did not. */
+  declarationOf(queue: string): QueueDeclaration | undefined
+  /** A server-initiated basic.cancel for every consumer of `queue` (oslo re-subscribes); returns how many. */
+  cancelConsumers(queue: string): number
+}
+
+export interface QueueDeclaration {
+  readonly queue: QueueDecl
+  readonly bindings: readonly BindingDecl[]
+  /** The exchanges of those bindings that the client declared (amq.* and the default need none). */
+  readonly exchanges: readonly ExchangeDecl[]
 }

@@ -299,12 +299,34 @@ class Runner(object):
             connection_errors=self.log.count('connection-error'))
 
 
+    def cast_stream(self):
+        """Casts for --duration seconds, one per --interval: traffic that runs
+        while the test changes something under it (a remap, a restart)."""
+        deadline = time.monotonic() + self.args.duration
+        sent = failed = 0
+        i = 0
+        while time.monotonic() < deadline:
+            tag = '%s-%d' % (self.args.tag_prefix, i)
+            try:
+                self.client.cast(self.ctxt, 'record', tag=tag)
+                oc.emit('sent', tag=tag, ts=time.time())
+                sent += 1
+            except Exception as exc:  # noqa: reported
+                oc.emit('error', scenario='cast-stream', tag=tag,
+                        **oc.error_fields(exc))
+                failed += 1
+            i += 1
+            time.sleep(self.args.interval)
+        return failed == 0, dict(ok=sent, failed=failed)
+
+
 SCENARIOS = {
     'call': Runner.call, 'whoami': Runner.whoami, 'cast': Runner.cast,
     'fanout': Runner.fanout, 'remote-error': Runner.remote_error,
     'timeout': Runner.timeout, 'big': Runner.big,
     'concurrent': Runner.concurrent, 'call-monitor': Runner.call_monitor,
     'idle': Runner.idle, 'recover': Runner.recover,
+    'cast-stream': Runner.cast_stream,
 }
 
 
