@@ -5,6 +5,7 @@ import type { ConnectionContext } from '../adapters/amqp091/client-connection.js
 import { AmqpListener } from '../adapters/amqp091/server.js'
 import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
+import { ensureLocalVhosts } from '../adapters/rabbit/vhost-prep.js'
 import { buildCellMap, type CellMap } from '../router/cell-map.js'
 import { CellRouting } from './amqp-routing.js'
 import { startMappingFeed, type MappingFeed } from './mapping-feed.js'
@@ -39,6 +40,7 @@ export interface RunningCellgate {
  */
 export async function startCellgate(config: CellgateConfig, log: Logger = loggerFor(config)): Promise<RunningCellgate> {
   const cellMap = cellMapFromConfig(config)
+  await ensureLocalVhosts(config.cells.filter((c) => c.createVhost === true).map((c) => c.rabbit), log)
   const pools = new Map(
     config.cells.map((c) => [
       c.name,

@@ -27,6 +27,8 @@ export interface CellConfig {
   database?: string
   region?: string
   pod?: string
+  /** Create the vhost at start with rabbitmqctl when missing (local brokers only). */
+  createVhost?: boolean
 }
 
 export interface RoutingConfig {

@@ -9,6 +9,7 @@ import { dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import YAML from 'yaml'
+import { isLocalBroker } from '../adapters/rabbit/vhost-prep.js'
 import { DEFAULT_AMQPS_PORT, DEFAULT_LISTEN_HOST, DEFAULT_USER_VHOSTS, defaultConfig } from './config-defaults.js'
 import type { CellgateConfig, LogConfig } from './config-types.js'
 
@@ -436,6 +437,9 @@ function crossCheck(c: CellgateConfig, source: string): void {
     }
     if (!url || url.hostname === '') {
       fail(`/cells/${i}/rabbit`, `not a usable broker URL (got ${JSON.stringify(redactUrl(cell.rabbit))}); expected amqp://user:password@host:port/vhost`)
+    }
+    if (cell.createVhost === true && !isLocalBroker(cell.rabbit)) {
+      fail(`/cells/${i}/createVhost`, `cellgate can only create vhosts on a broker on this machine (rabbitmqctl); ${url!.hostname} is not 127.0.0.1/localhost — prepare the vhost there with rabbitmqctl add_vhost`)
     }
   })
   if (!c.cells.some((cell) => !cell.disabled)) {

@@ -45,7 +45,7 @@ const CONFIG_FILE = [
   `    listen     amqp.host (${d.listen.amqp.host}), amqp.port (${d.listen.amqp.port});`,
   `               amqps: optional TLS listener {host, port (${DEFAULT_AMQPS_PORT}), cert, key, ca} (PEM files)`,
   '    cells      the RabbitMQ shards: list of {name, rabbit (amqp[s]://user:pass@host:port/vhost), disabled,',
-  '               uuid (nova cell uuid), database (mysql://...), region, pod}',
+  '               uuid (nova cell uuid), database (mysql://...), region, pod, createVhost (local brokers)}',
   `               default: one cell "${firstCell?.name ?? 'default'}" at ${firstCell?.rabbit ?? ''}`,
   `    vhosts     vhosts clients may open: list of {name, cell (routing hint)}; default: ${d.vhosts.map((v) => `"${v.name}"`).join(', ')}`,
   '    users      client credentials checked by cellgate: list of {name, password or passwordSha256,',
