@@ -37,6 +37,8 @@ interface Opts extends SimOptions {
   cellgateConns: number | undefined
   /** cellgate entry point (absolute), e.g. a build of a given commit when the tree is mid-change. */
   cellgateMain: string
+  /** Free text recorded next to the cellgate entry (e.g. which commit it was built from). */
+  cellgateNote: string
   rabbitHost: string
   rabbitPort: number
   writeResults: boolean
@@ -66,6 +68,7 @@ Options:
                          or "rendezvous" (only conductors mapped; nodes placed by rendezvous hashing)
   --cellgate-conns N     cellgate upstream.connectionsPerCell (default: cellgate's own default)
   --cellgate-main FILE   cellgate entry point to run (default dist/cli/main.js)
+  --cellgate-note TEXT   recorded with the results next to the entry point (e.g. the commit it was built from)
   --targets L            direct,cellgate (default both; the ratio needs both)
   --rabbit HOST:PORT     RabbitMQ (default 127.0.0.1:5672, guest/guest; rabbitmqctl must reach it)
   --no-write             do not touch bench/RESULTS.md (the JSON is still written)
@@ -88,6 +91,7 @@ function parseArgs(argv: readonly string[]): Opts {
     placement: 'mapping',
     cellgateConns: undefined,
     cellgateMain: join(ROOT, 'dist', 'cli', 'main.js'),
+    cellgateNote: '',
     rabbitHost: '127.0.0.1',
     rabbitPort: 5672,
     writeResults: true,
@@ -130,6 +134,7 @@ function parseArgs(argv: readonly string[]): Opts {
       }
       case '--cellgate-conns': o.cellgateConns = int(a, v(), 1); break
       case '--cellgate-main': o.cellgateMain = resolve(v() ?? ''); break
+      case '--cellgate-note': o.cellgateNote = v() ?? ''; break
       case '--targets': {
         const ts = (v() ?? '').split(',').map((s) => s.trim())
         for (const t of ts) if (t !== 'direct' && t !== 'cellgate') throw new Error(`--targets: unknown target ${t}`)
@@ -299,7 +304,7 @@ async function phase(o: Opts, target: TargetName, vhosts: readonly string[], bro
   progress(`${target}: load stopped; asking RabbitMQ what it sees`)
   const broker = await brokerView(vhosts)
   const rss = processRss(cgPid)
-  const tally = dep.tally.summary(o.nodes)
+  const tally = dep.tally.summary(o.nodes, dep.loadStart)
   const result: PhaseResult = {
     target,
     vhosts: [...vhosts],
@@ -426,13 +431,15 @@ async function run(o: Opts, argv: readonly string[]): Promise<void> {
     `- Date: ${startedAt.toISOString()} (took ${Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000)} s)`,
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), load average at start ${machine.loadavgAtStart.join(' / ')}, Node ${machine.node}; RabbitMQ socket limit ${budget ? `${budget.limit} (${budget.used} in use at start)` : 'unknown'}`,
     `- Command: \`${command}\``,
-    `- cellgate: \`${relative(ROOT, o.cellgateMain)}\`${o.cellgateMain === join(ROOT, 'dist', 'cli', 'main.js') ? ` (built from the working tree, HEAD ${gitHead()})` : ''}`,
+    `- cellgate: \`${relative(ROOT, o.cellgateMain).startsWith('..') ? o.cellgateMain : relative(ROOT, o.cellgateMain)}\`${o.cellgateMain === join(ROOT, 'dist', 'cli', 'main.js') ? ` (built from the working tree, HEAD ${gitHead()})` : ''}${o.cellgateNote ? ` — ${o.cellgateNote}` : ''}`,
     `- Settings: ${settings.join('; ')}.`,
     '- Broker figures are RabbitMQ\'s own (`rabbitmqctl list_connections` / `list_channels` / `list_queues`, only the run\'s vhosts), taken after the load with every client still connected.',
     '',
     resultTable(phases, shortVhost),
     '',
     verdict,
+    '',
+    ...phases.map((p) => `Call p99 per 5 s of load, ms (${p.target}): ${p.tally.calls.latencyBy5s.map((b) => fmt(b.p99, 1)).join(', ')}.`),
     '',
     ...(anomalies.length ? ['Anomalies:', ...anomalies.map((a) => (a.startsWith('  ') ? `  ${a.trim()}` : `- ${a}`)), ''] : ['No anomalies: nothing lost, duplicated or misrouted, no timeouts, no errors.', '']),
   ].join('\n')

@@ -277,6 +277,7 @@ export class RpcClient {
     if (!(await replied)) return undefined
     const ms = performance.now() - t0
     tally.latencies.push(ms)
+    tally.startedAt.push(t0)
     return ms
   }
 

@@ -8,6 +8,7 @@
  * compute; a random node fans out to the scheduler (nova's update_instance_info) every few seconds.
  */
 import { EXCHANGE, hex, listenRpc, Proc, RpcClient, SendPool, envelope, request, type Env } from './multiplex-procs.js'
+import { performance } from 'node:perf_hooks'
 import { Tally } from './multiplex-tally.js'
 
 export interface SimOptions {
@@ -65,6 +66,8 @@ export class Deployment {
   private readonly inFlight = new Set<Promise<unknown>>()
   private running = false
   private castSeq = 0
+  /** performance.now() when the load started. */
+  loadStart = 0
 
   constructor(
     url: string,
@@ -143,6 +146,7 @@ export class Deployment {
   /** Starts the load: each node's periodic call (random phase), API casts, fanouts. */
   startLoad(): void {
     this.running = true
+    this.loadStart = performance.now()
     const t = this.tally
     for (const n of this.nodes) {
       const tick = (): void => {

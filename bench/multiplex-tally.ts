@@ -20,6 +20,10 @@ export interface TallySummary {
     /** Ticks skipped because the node's previous call had not returned yet. */
     skippedTicks: number
     latencyMs: LatencySummary
+    /** Calls started 5 s or more after the load began: without the cold start of every process's first calls. */
+    latencySteadyMs: LatencySummary
+    /** Per 5 s of the load (by call start): p50/p99/max, to tell steady slowness from stalls. */
+    latencyBy5s: { fromS: number; n: number; p50: number; p99: number; max: number }[]
     /** Replies for a call that had already completed. */
     duplicateReplies: number
     /** Replies for a call that had already timed out. */
@@ -57,6 +61,8 @@ export class Tally {
   timeouts = 0
   skippedTicks = 0
   readonly latencies: number[] = []
+  /** When each completed call started (performance.now() ms), to see whether slow calls cluster. */
+  readonly startedAt: number[] = []
   duplicateReplies = 0
   lateReplies = 0
   returned = 0
@@ -105,8 +111,24 @@ export class Tally {
     this.schedFanoutsSeen.set(id, (this.schedFanoutsSeen.get(id) ?? 0) + 1)
   }
 
+  private buckets(loadStart: number): TallySummary['calls']['latencyBy5s'] {
+    const by = new Map<number, number[]>()
+    this.latencies.forEach((ms, i) => {
+      const b = Math.max(0, Math.floor((this.startedAt[i]! - loadStart) / 5000))
+      let xs = by.get(b)
+      if (xs === undefined) by.set(b, (xs = []))
+      xs.push(ms)
+    })
+    return [...by.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([b, xs]) => {
+        const s = summarize(xs)
+        return { fromS: b * 5, n: s.n, p50: Number(s.p50.toFixed(2)), p99: Number(s.p99.toFixed(2)), max: Number(s.max.toFixed(2)) }
+      })
+  }
+
   /** `nodes`: how many compute nodes each compute fanout must reach. */
-  summary(nodes: number): TallySummary {
+  summary(nodes: number, loadStart: number): TallySummary {
     const check = (sent: ReadonlySet<string>, seen: ReadonlyMap<string, number>, receivers: number, keyOf: (id: string, r: number) => string): DeliveryCheck => {
       let delivered = 0
       let lost = 0
@@ -135,6 +157,8 @@ export class Tally {
         failed: this.callsFailed,
         skippedTicks: this.skippedTicks,
         latencyMs: summarize(this.latencies),
+        latencyBy5s: this.buckets(loadStart),
+        latencySteadyMs: summarize(this.latencies.filter((_, i) => this.startedAt[i]! - loadStart >= 5000)),
         duplicateReplies: this.duplicateReplies,
         lateReplies: this.lateReplies,
         duplicateRequests,
