@@ -261,8 +261,11 @@ function scatterRead(m: MergeShape, d: Digest, sql: string): Scatter | ShardErro
     const grouped = m.aggregates !== null
     // Every shard returns its first offset+limit rows (all of them when groups must be merged
     // first); the merge skips the offset once and cuts at the limit.
-    edits.push({ start: countSlot.start, end: countSlot.end, text: grouped ? NO_LIMIT : String(n + o) })
-    if (offsetSlot) edits.push({ start: offsetSlot.start, end: offsetSlot.end, text: '0' })
+    const replace = (at: { start: number; end: number }, text: string): void => {
+      if (sql.slice(at.start, at.end) !== text) edits.push({ start: at.start, end: at.end, text })
+    }
+    replace(countSlot, grouped ? NO_LIMIT : String(n + o))
+    if (offsetSlot) replace(offsetSlot, '0')
     if (m.limit.where === 'derived') parents = { limit: n, offset: o }
     else {
       limit = n
