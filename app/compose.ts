@@ -7,7 +7,9 @@ import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
 import { ensureLocalVhosts } from '../adapters/rabbit/vhost-prep.js'
 import { buildCellMap, type CellMap } from '../router/cell-map.js'
+import { startAdminServer } from '../adapters/admin/http-admin.js'
 import { CellRouting } from './amqp-routing.js'
+import { buildRoutesView, poolHealth, readiness } from './routes-view.js'
 import { startMappingFeed, type MappingFeed } from './mapping-feed.js'
 import { applyRemap } from './remap.js'
 import type { CellgateConfig } from './config-types.js'
@@ -24,6 +26,8 @@ export interface RunningCellgate {
   /** Where the plain AMQP listener ended up (port 0 in the config picks a free one). */
   readonly amqpPort: number
   readonly amqpsPort: number | undefined
+  /** The admin HTTP listener's port (/routes, /healthz, /readyz), when enabled. */
+  readonly adminPort: number | undefined
   /** Broker connections open per cell: the multiplexing figure. */
   upstreamConnections(): Record<string, number>
   clientConnections(): number
@@ -83,6 +87,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     throw err
   }
   routing.replaceMap(feed.current().map)
+  for (const c of config.cells) if (!c.disabled) pools.get(c.name)!.warm()
 
   const poolOf = (cell: string): CellPool => {
     const pool = pools.get(cell)
@@ -111,15 +116,37 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)
   const amqps = config.listen.amqps ? await AmqpListener.listen({ ...config.listen.amqps, tls: config.listen.amqps }, ctx) : undefined
+  // After the AMQP listeners, so /healthz answering means cellgate serves.
+  const startedAt = new Date()
+  const health = poolHealth(pools)
+  let admin: { port: number; close(): Promise<void> } | undefined
+  if (config.admin.enabled) {
+    try {
+      admin = await startAdminServer(
+        { host: config.admin.host, port: config.admin.port },
+        (req) => buildRoutesView({ routing, health, explain: req.explain, startedAt }),
+        () => readiness(routing.cellMap, health),
+        log.child({ component: 'admin' }),
+      )
+    } catch (err) {
+      await feed.close()
+      await Promise.all([amqp.close(), amqps?.close()])
+      await Promise.all([...pools.values()].map((p) => p.close()))
+      throw err
+    }
+  }
+
   log.info('cellgate listening', {
     amqp: `${config.listen.amqp.host}:${amqp.address.port}`,
     amqps: amqps ? `${config.listen.amqps!.host}:${amqps.address.port}` : undefined,
+    admin: admin ? `http://${config.admin.host}:${admin.port}/routes` : undefined,
     cells: config.cells.map((c) => c.name).join(','),
   })
 
   return {
     amqpPort: amqp.address.port,
     amqpsPort: amqps?.address.port,
+    adminPort: admin?.port,
     upstreamConnections: () => Object.fromEntries([...pools].map(([name, p]) => [name, p.connectionCount])),
     clientConnections: () => amqp.connectionCount + (amqps?.connectionCount ?? 0),
     routing,
@@ -128,6 +155,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       await remaps
     },
     close: async () => {
+      await admin?.close()
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ConsumeMessage, Message } from 'amqplib'
 import type { Logger } from '../log/logger.js'
+import { PoolClosedError } from '../rabbit/cell-pool.js'
 import { closeReasonFromError, type CloseReason } from '../rabbit/close-reason.js'
 import { UpstreamChannel, type UpstreamChannelHandler } from '../rabbit/upstream-channel.js'
 import type { UpstreamConnection } from '../rabbit/upstream-connection.js'
@@ -670,6 +671,16 @@ export class ClientChannel implements UpstreamChannelHandler {
       this.serverClose(reason.code, reason.text, reason.classId, reason.methodId)
       return
     }
+    if (err instanceof PoolClosedError) {
+      this.owner.connectionError(amqpError(320, "broker forced connection closure with reason 'shutdown'"))
+      return
+    }
+    if (e.message === AMQPLIB_CHANNEL_ENDED || e.message === AMQPLIB_CHANNEL_CLOSED) {
+      // The broker channel went away under a pending step; its close handler already decided
+      // (recovery after a lost connection, or the broker's own channel.close to the client).
+      this.log.debug('broker channel ended under a step', { err: e.message })
+      return
+    }
     this.log.error('[BUG] unexpected error in channel step', { err: e.message ?? String(err) })
     this.serverClose(541, `INTERNAL_ERROR - ${e.message ?? 'unexpected error'}`, 0, 0)
   }
@@ -686,6 +697,10 @@ function generatedConsumerTag(): string {
 }
 
 class ChannelGone extends Error {}
+
+/** amqplib's words for an RPC or send on a channel that closed meanwhile. */
+const AMQPLIB_CHANNEL_ENDED = 'Channel ended, no reply will be forthcoming'
+const AMQPLIB_CHANNEL_CLOSED = 'Channel closed'
 
 /** amqplib hands every property key over, absent ones as undefined; the encoder skips those. */
 function propsOf(msg: Message): BasicProperties {

@@ -76,6 +76,15 @@ export class CellPool {
     return this.connectOnce()
   }
 
+  /**
+   * Opens one connection now, in the background, so `reachable` says something true from the
+   * start (/readyz) and the first client does not wait for the TCP and AMQP handshakes.
+   */
+  warm(): void {
+    if (this.closed || this.connectionCount > 0) return
+    this.connectOnce().catch(() => {})
+  }
+
   async close(): Promise<void> {
     this.closed = true
     await Promise.all(this.live.map((c) => c.close()))
@@ -102,6 +111,12 @@ export class CellPool {
       try {
         const model = await this.connector(this.opts.url, `cellgate:${process.pid}:${id}`, this.opts.heartbeatSeconds)
         const conn = new UpstreamConnection(id, this.opts.cell, model, this.log.child({ upstream: id }))
+        // With its last connection gone the pool reconnects by itself: `reachable` must follow
+        // the broker even while no client asks (a broker that died under an idle cell).
+        conn.onLost(() => {
+          this.prune()
+          if (this.connectionCount === 0) this.warm()
+        })
         if (this.failures > 0) {
           this.reconnects++
           this.log.info('broker reachable again', { cell: this.opts.cell, after_failures: this.failures })

@@ -22,6 +22,7 @@ export class UpstreamConnection {
   openChannels = 0
   /** Exchanges declared through this connection: publishing or binding there needs no declare first. */
   readonly knownExchanges = new Set<string>()
+  private readonly lostCallbacks: Array<() => void> = []
 
   constructor(
     readonly id: string,
@@ -78,9 +79,15 @@ export class UpstreamConnection {
     }
   }
 
+  /** Called once when the broker connection is lost (not when cellgate closes it). */
+  onLost(cb: () => void): void {
+    this.lostCallbacks.push(cb)
+  }
+
   private markLost(reason: string): void {
     if (!this.alive) return
     this.alive = false
+    for (const cb of this.lostCallbacks) cb()
     this.log.warn('broker connection lost', { reason, clients: this.listeners.size })
     for (const l of [...this.listeners]) l.lost(reason, this)
     this.listeners.clear()

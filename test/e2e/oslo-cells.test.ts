@@ -185,6 +185,30 @@ t.test('pooled notifications from two cells reach each pool once (pool queues of
   for (const l of ls) await l.stop()
 })
 
+t.test('the admin endpoint shows the map, the cells and where each host queue lives', async (t) => {
+  t.ok(cg.adminPort, 'admin listener is up')
+  const res = await fetch(`http://127.0.0.1:${cg.adminPort}/routes?host=hostB&host=hostD`)
+  t.equal(res.status, 200)
+  const view = (await res.json()) as {
+    cells: Array<{ name: string; reachable: boolean | null; disabled: boolean; parking: boolean }>
+    queues: Array<{ queue: string; cells: string[] }>
+    explain: Array<{ host: string; outcome: string; cell: string | null }>
+    counters: { parked: Record<string, number> }
+  }
+  const cell = (n: string) => view.cells.find((c) => c.name === n)
+  for (const n of WORK_CELLS) t.equal(cell(n)?.reachable, true, `${n} reachable`)
+  t.hasStrict(cell('cell4'), { disabled: true })
+  t.hasStrict(cell('cell0'), { parking: true })
+  const q = (name: string) => view.queues.find((x) => x.queue === name)?.cells
+  t.same(q(`${topic}.hostA`), ['cell1'])
+  t.same(q(`${topic}.hostB`), ['cell2'])
+  t.same(q(`${topic}.${hostZ}`), [zCell])
+  t.hasStrict(view.explain, [{ host: 'hostB', outcome: 'cell', cell: 'cell2' }, { host: 'hostD', outcome: 'park', cell: 'cell0' }])
+  t.ok((view.counters.parked['hostD'] ?? 0) >= 3, 'parked messages counted per host')
+  const ready = await fetch(`http://127.0.0.1:${cg.adminPort}/readyz`)
+  t.equal(ready.status, 200, 'ready: every enabled cell reachable')
+})
+
 t.test('many clients share few broker connections per cell', async (t) => {
   const up = cg.upstreamConnections()
   t.ok(cg.clientConnections() >= 8, `clients: ${cg.clientConnections()}`)
