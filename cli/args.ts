@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util'
 import type { ConfigOverrides } from '../app/config.js'
 import type { LogConfig } from '../app/config-types.js'
 
-export const COMMANDS = ['serve', 'check-config', 'routes', 'help'] as const
+export const COMMANDS = ['serve', 'check-config', 'routes', 'parked', 'help'] as const
 export type CommandName = (typeof COMMANDS)[number]
 
 export type CliCommand =
   | { command: 'serve'; configPath?: string; overrides: ConfigOverrides }
   | { command: 'check-config'; configPath?: string; overrides: ConfigOverrides }
   | RoutesCommand
+  | ParkedCommand
   | { command: 'help'; topic?: CommandName }
   | { command: 'version' }
 
@@ -27,6 +28,20 @@ export interface RoutesCommand {
   /** Hosts to explain, in the order given. */
   hosts: string[]
 }
+
+/** `cellgate parked list|replay`: what waits in the parking cell, and re-sending it once its host has a cell. */
+export interface ParkedCommand {
+  command: 'parked'
+  action: 'list' | 'replay'
+  configPath?: string
+  json: boolean
+  /** Only messages for these hosts (all when empty). */
+  hosts: string[]
+  limit: number
+}
+
+export const PARKED_ACTIONS = ['list', 'replay'] as const
+export const DEFAULT_PARKED_LIMIT = 1000
 
 /** A command line cellgate cannot act on; the message says what and points to --help. */
 export class CliUsageError extends Error {
@@ -108,20 +123,28 @@ export const CLI_OPTIONS: readonly CliOptionSpec[] = [
     default: 'admin.host and admin.port of --config FILE (or $CELLGATE_CONFIG), else http://127.0.0.1:9464',
     commands: ['routes'],
   },
-  { name: 'json', type: 'boolean', help: 'routes: print the view as JSON instead of tables', commands: ['routes'] },
+  { name: 'json', type: 'boolean', help: 'routes, parked: print JSON instead of tables', commands: ['routes', 'parked'] },
   {
     name: 'host',
     type: 'string',
     arg: 'HOST',
-    help: "routes: explain where HOST's messages go and why (mapping, rendezvous, parked); repeatable",
+    help: "routes: explain where HOST's messages go and why (mapping, rendezvous, parked); parked: only HOST's messages; repeatable",
     multiple: true,
-    commands: ['routes'],
+    commands: ['routes', 'parked'],
   },
   {
     name: 'offline',
     type: 'boolean',
     help: 'routes: no running cellgate needed; build the cell map from the --config file alone',
     commands: ['routes'],
+  },
+  {
+    name: 'limit',
+    type: 'string',
+    arg: 'N',
+    help: 'parked: look at no more than N parked messages',
+    default: String(DEFAULT_PARKED_LIMIT),
+    commands: ['parked'],
   },
   { name: 'help', short: 'h', type: 'boolean', help: 'show this help (or `cellgate help COMMAND`) and exit' },
   { name: 'version', type: 'boolean', help: 'print the cellgate version and exit' },
@@ -186,6 +209,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     }
     return { command: 'help', topic: topic as CommandName }
   }
+  const action = command === 'parked' ? rest.shift() : undefined
   if (rest.length > 0) throw new CliUsageError(`unexpected argument "${rest[0]}" (${SEE_HELP})`)
   if (values.has('help')) return first === undefined ? { command: 'help' } : { command: 'help', topic: command }
   if (values.has('version')) return { command: 'version' }
@@ -200,6 +224,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const config = values.get('config')
   const configPath = typeof config === 'string' ? config : undefined
   if (command === 'routes') return routesCommand(values, lists.get('host') ?? [], configPath)
+  if (command === 'parked') return parkedCommand(action, values, lists.get('host') ?? [], configPath)
 
   const overrides: ConfigOverrides = {}
   const host = values.get('amqp-host')
@@ -215,6 +240,22 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (typeof format === 'string') overrides.logFormat = oneOf(format, LOG_FORMATS, '--log-format')
 
   return configPath === undefined ? { command, overrides } : { command, configPath, overrides }
+}
+
+function parkedCommand(action: string | undefined, values: ReadonlyMap<string, string | true>, hosts: string[], configPath: string | undefined): ParkedCommand {
+  if (action === undefined || !(PARKED_ACTIONS as readonly string[]).includes(action)) {
+    throw new CliUsageError(`parked needs an action: ${PARKED_ACTIONS.join(' or ')} (got ${action === undefined ? 'none' : `"${action}"`}; ${SEE_HELP})`)
+  }
+  if (hosts.some((h) => h.trim() === '')) throw new CliUsageError(`--host must not be empty (${SEE_HELP})`)
+  const limitText = values.get('limit')
+  let limit = DEFAULT_PARKED_LIMIT
+  if (typeof limitText === 'string') {
+    limit = Number(limitText)
+    if (!/^\d+$/u.test(limitText) || limit < 1 || limit > 1_000_000) throw new CliUsageError(`--limit must be an integer in 1..1000000 (got "${limitText}")`)
+  }
+  const cmd: ParkedCommand = { command: 'parked', action: action as ParkedCommand['action'], json: values.has('json'), hosts, limit }
+  if (configPath !== undefined) cmd.configPath = configPath
+  return cmd
 }
 
 function routesCommand(values: ReadonlyMap<string, string | true>, hosts: string[], configPath: string | undefined): RoutesCommand {

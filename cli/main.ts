@@ -18,6 +18,7 @@ import { createLogger } from '../adapters/log/logger.js'
 import { CliUsageError, parseCliArgs, type CliCommand } from './args.js'
 import { helpText } from './help.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js'
+import { parkedCommand } from './parked-command.js'
 import { routesCommand } from './routes-command.js'
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js'
@@ -66,6 +67,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return EXIT_OK
     case 'routes':
       return routesCommand(cmd, io)
+    case 'parked':
+      return parkedCommand(cmd, io)
     case 'check-config':
     case 'serve': {
       let config: CellgateConfig
