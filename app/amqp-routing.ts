@@ -197,7 +197,7 @@ class ConnectionCellRouting implements ConnectionRouting {
         if (this.routing.traceDecisions) {
           this.routing.trace('routed', { conn: this.identity.id, exchange, routing_key: routingKey, cells: p.cells.join(','), why: p.why, publisher: p.publisher })
         }
-        return { cells: p.cells }
+        return { cells: p.cells, why: p.why }
       case 'park':
         this.routing.counters.parked(p.host)
         this.routing.warnOnce(`park:${p.host}`, 'parking messages for a host whose cell takes no work', {
@@ -208,6 +208,7 @@ class ConnectionCellRouting implements ConnectionRouting {
         })
         return {
           cells: [p.cell],
+          why: `parked: ${p.reason}`,
           rewrite: {
             exchange: '',
             routingKey: PARKED_QUEUE,
@@ -224,7 +225,7 @@ class ConnectionCellRouting implements ConnectionRouting {
       case 'refuse':
         this.routing.counters.refused(p.host ?? '')
         this.routing.warnOnce(`refuse:${p.host ?? ''}:${p.reason}`, 'refusing messages nobody can take', { host: p.host, reason: p.reason, exchange, routing_key: routingKey })
-        return { cells: [], refused: p.reason }
+        return { cells: [], refused: p.reason, why: `refused: ${p.reason}` }
     }
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { amqpError } from '../adapters/amqp091/amqp-error.js'
 import { UserDirectory } from '../adapters/amqp091/auth.js'
 import type { ConnectionContext } from '../adapters/amqp091/client-connection.js'
+import { NO_OBSERVER } from '../adapters/amqp091/observer-port.js'
 import { AmqpListener } from '../adapters/amqp091/server.js'
 import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
@@ -112,6 +113,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     acquireUpstream: async (cell) => poolOf(cell).acquire(),
     upstreamReachable: (cell) => pools.get(cell)?.reachable === true,
     upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
+    observer: NO_OBSERVER,
   }
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)

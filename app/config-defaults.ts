@@ -12,6 +12,8 @@ export const DEFAULT_AMQP_PORT = 5673
 export const DEFAULT_AMQPS_PORT = 5674
 /** Prometheus' conventional exporter port for OpenTelemetry; /metrics, /healthz, /readyz and /routes share it. */
 export const DEFAULT_ADMIN_PORT = 9464
+/** MySQL's 3306 + 1, as the AMQP listener is RabbitMQ's 5672 + 1. */
+export const DEFAULT_SQL_PORT = 3307
 /** Bind address of either listener when the file does not say. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 /** A user's `vhosts` when the file leaves it out: every configured vhost. */
@@ -35,6 +37,19 @@ export const DEFAULT_CONFIG: Readonly<CellgateConfig> = deepFreeze<CellgateConfi
   routing: {},
   mapping: { hosts: {}, instances: {}, pollIntervalMs: 5000 },
   admin: { enabled: true, host: DEFAULT_LISTEN_HOST, port: DEFAULT_ADMIN_PORT },
+  telemetry: {
+    serviceName: 'cellgate',
+    tracing: { exporter: 'none', sampleRatio: 0.01 },
+    metrics: { prometheus: true, otlpIntervalMs: 15000 },
+  },
+  sql: {
+    enabled: true,
+    host: DEFAULT_LISTEN_HOST,
+    port: DEFAULT_SQL_PORT,
+    defaultBackend: 'mysql://root@127.0.0.1:3306/',
+    databases: {},
+    users: [{ name: 'root', password: '' }],
+  },
   log: { level: 'info', format: 'text' },
 })
 

@@ -107,6 +107,37 @@ export interface LogConfig {
   format: 'text' | 'json'
 }
 
+export interface TelemetryConfig {
+  serviceName: string
+  tracing: {
+    exporter: 'none' | 'console' | 'otlp-http'
+    sampleRatio: number
+    endpoint?: string
+  }
+  metrics: {
+    prometheus: boolean
+    otlpEndpoint?: string
+    otlpIntervalMs: number
+  }
+}
+
+export interface SqlUserConfig {
+  name: string
+  password?: string
+  nativePasswordHash?: string
+}
+
+export interface SqlConfig {
+  enabled: boolean
+  host: string
+  port: number
+  /** Server for databases no cell names (mysql://user:pass@host:port/). */
+  defaultBackend: string
+  /** Extra database name → mysql:// URL entries beside the cells' `database`. */
+  databases: Record<string, string>
+  users: SqlUserConfig[]
+}
+
 export interface CellgateConfig {
   listen: { amqp: ListenAmqp; amqps?: ListenAmqps }
   cells: CellConfig[]
@@ -117,5 +148,7 @@ export interface CellgateConfig {
   routing: RoutingConfig
   mapping: MappingConfig
   admin: AdminConfig
+  telemetry: TelemetryConfig
+  sql: SqlConfig
   log: LogConfig
 }

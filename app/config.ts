@@ -475,6 +475,23 @@ function crossCheck(c: CellgateConfig, source: string): void {
       if (!cellIndex.has(cell)) fail(`/mapping/${what}/${escapePointerToken(key)}`, `cell "${cell}" is not configured (known: ${knownCells})`)
     }
   }
+  const sqlUsers = new Map<string, number>()
+  c.sql.users.forEach((u, i) => {
+    const prev = sqlUsers.get(u.name)
+    if (prev !== undefined) fail(`/sql/users/${i}/name`, `duplicate SQL user "${u.name}" (also /sql/users/${prev}/name)`)
+    sqlUsers.set(u.name, i)
+    if (u.password === undefined && u.nativePasswordHash === undefined) fail(`/sql/users/${i}/password`, 'give password (may be empty) or nativePasswordHash')
+    if (u.password !== undefined && u.nativePasswordHash !== undefined) fail(`/sql/users/${i}/nativePasswordHash`, 'give password or nativePasswordHash, not both')
+  })
+  for (const [field, url] of [['/sql/defaultBackend', c.sql.defaultBackend], ...Object.entries(c.sql.databases).map(([k, v]) => [`/sql/databases/${escapePointerToken(k)}`, v])] as const) {
+    let ok = false
+    try {
+      ok = new URL(url).hostname !== ''
+    } catch {
+      ok = false
+    }
+    if (!ok) fail(field, `not a usable database URL (got ${JSON.stringify(redactUrl(url))}); expected mysql://user:password@host:port/`)
+  }
   const uuidIndex = new Map<string, number>()
   c.cells.forEach((cell, i) => {
     if (cell.uuid === undefined) return

@@ -63,6 +63,11 @@ const CONFIG_FILE = [
   `               own tables: SQLite path or mysql:// URL), file (mapping file), pollIntervalMs (${d.mapping.pollIntervalMs});`,
   '               unmapped hosts go by rendezvous hashing',
   `    admin      HTTP admin listener: enabled (${String(d.admin.enabled)}), host (${d.admin.host}), port (${d.admin.port})`,
+  `    telemetry  serviceName (${d.telemetry.serviceName}); tracing {exporter (${d.telemetry.tracing.exporter}: none|console|otlp-http),`,
+  `               sampleRatio (${d.telemetry.tracing.sampleRatio}), endpoint}; metrics {prometheus (${String(d.telemetry.metrics.prometheus)}: /metrics on the admin`,
+  `               listener), otlpEndpoint, otlpIntervalMs (${d.telemetry.metrics.otlpIntervalMs})}`,
+  `    sql        MySQL-protocol front end: enabled (${String(d.sql.enabled)}), host (${d.sql.host}), port (${d.sql.port}), defaultBackend`,
+  `               (${d.sql.defaultBackend}), databases {name: mysql://...}, users [{name, password|nativePasswordHash}]`,
   `    log        level (${d.log.level}: debug|info|warn|error), format (${d.log.format}: text|json)`,
   '  A commented example: examples/one-shard.yaml. Full reference: README.md.',
 ]

@@ -10,6 +10,7 @@ import { DeliveryTags } from './delivery-tags.js'
 import type { FieldTable } from './field-table.js'
 import { methodInfo, type AmqpMethod, type ArgsOf, type BasicProperties } from './methods.generated.js'
 import { Publisher } from './publisher.js'
+import type { MessageObserver, PublishOutcome } from './observer-port.js'
 import type { ConnectionRouting } from './routing-port.js'
 import { SerialQueue } from './serial-queue.js'
 import { isServerNamed, type TopologyRecord } from './topology-record.js'
@@ -22,6 +23,10 @@ export interface ChannelOwner {
   readonly cancelNotify: boolean
   /** Where this connection's queues and messages go (the router behind a port). */
   readonly routing: ConnectionRouting
+  /** Who measures messages (metrics, traces); records nothing by default. */
+  readonly observer: MessageObserver
+  readonly id: string
+  readonly vhost: string
   sendMethod(channel: number, m: AmqpMethod): void
   sendContent(channel: number, props: BasicProperties, body: Buffer): void
   /** The client's broker connection to `cell` (one per client connection and cell; re-acquired after a loss). */
@@ -212,17 +217,31 @@ export class ClientChannel implements UpstreamChannelHandler {
   }
 
   /** A complete basic.publish (method, header and body) from the client. */
-  handlePublish(args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer): void {
+  handlePublish(args: ArgsOf<'basic.publish'>, clientProps: BasicProperties, body: Buffer): void {
+    let props = clientProps
     if (this.state !== 'open') return
     if (args.immediate) throw amqpError(540, 'immediate=true', 60, 40)
     const seq = this.publisher.nextSeq()
+    const obs = this.owner.observer.publishReceived({
+      connection: this.owner.id,
+      channel: this.id,
+      vhost: this.owner.vhost,
+      exchange: args.exchange,
+      routingKey: args.routingKey,
+      headers: props.headers,
+      body,
+      receivedAt: process.hrtime.bigint(),
+    })
+    if (obs?.headers !== undefined) props = { ...props, headers: obs.headers }
     const route = this.owner.routing.publish(args.exchange, args.routingKey, props, body)
+    if (obs !== undefined) obs.routed(route.cells, outcomeOf(route.cells.length, route.rewrite !== undefined), route.why ?? '')
     if (route.cells.length === 0) {
       // Nobody can take it (a host of a cell that is gone, no parking cell): the publisher hears
       // so, as from a broker that cannot take a message: a return if it asked, then a nack.
       this.steps.push(() => {
         if (args.mandatory) this.returned(null, { fields: { replyCode: 312, replyText: `NO_ROUTE - ${route.refused ?? 'no cell'}`, exchange: args.exchange, routingKey: args.routingKey }, properties: props, content: body } as unknown as Message)
         this.publisher.refuse(seq)
+        obs?.settled(true)
       })
       return
     }
@@ -232,7 +251,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (route.cells.length === 1 && route.rewrite === undefined && this.steps.idle) {
       const up = this.legs.get(route.cells[0]!)
       if (up !== undefined && up.isOpen && exchangeKnown(up, args.exchange, this.owner.topology)) {
-        this.publisher.publish([up], args, props, body, seq)
+        this.publisher.publish([up], args, props, body, seq, obs)
         return
       }
     }
@@ -243,7 +262,7 @@ export class ClientChannel implements UpstreamChannelHandler {
         if (route.rewrite !== undefined) await up.assertQueue(route.rewrite.queue, { durable: true, exclusive: false, autoDelete: false, arguments: {} })
         else await this.ensureExchange(up, args.exchange)
       }
-      if (this.state === 'open') this.publisher.publish(ups, sendArgs, sendProps, body, seq)
+      if (this.state === 'open') this.publisher.publish(ups, sendArgs, sendProps, body, seq, obs)
     })
   }
 
@@ -258,6 +277,7 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   deliver(up: UpstreamChannel, msg: ConsumeMessage): void {
     if (this.state !== 'open') return
+    const receivedAt = process.hrtime.bigint()
     if (this.consumesInFlight > 0) {
       this.held.push([up, msg])
       return
@@ -277,11 +297,24 @@ export class ClientChannel implements UpstreamChannelHandler {
     })
     this.owner.sendContent(this.id, propsOf(msg), msg.content)
     if (noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
+    this.owner.observer.deliverySent({
+      connection: this.owner.id,
+      channel: this.id,
+      cell: up.connection.cell,
+      exchange: msg.fields.exchange,
+      routingKey: msg.fields.routingKey,
+      consumerTag: msg.fields.consumerTag,
+      headers: (msg.properties.headers ?? undefined) as FieldTable | undefined,
+      body: msg.content,
+      redelivered: msg.fields.redelivered,
+      receivedAt,
+    })
   }
 
-  returned(_up: UpstreamChannel | null, msg: Message): void {
+  returned(from: UpstreamChannel | null, msg: Message): void {
     if (this.state !== 'open') return
     const f = msg.fields as unknown as { replyCode: number; replyText: string; exchange: string; routingKey: string }
+    if (from !== null) this.publisher.returnedOn(from.connection.cell, f.replyCode)
     this.owner.sendMethod(this.id, {
       name: 'basic.return',
       args: { replyCode: f.replyCode, replyText: f.replyText, exchange: f.exchange, routingKey: f.routingKey },
@@ -689,6 +722,10 @@ export class ClientChannel implements UpstreamChannelHandler {
 /** The default exchange, amq.* and exchanges the client never declared need no declare on the way. */
 function exchangeKnown(up: UpstreamChannel, exchange: string, topology: TopologyRecord): boolean {
   return exchange === '' || up.connection.knownExchanges.has(exchange) || !topology.exchanges.has(exchange)
+}
+
+function outcomeOf(cells: number, parked: boolean): PublishOutcome {
+  return cells === 0 ? 'refused' : parked ? 'parked' : 'routed'
 }
 
 /** RabbitMQ's own shape for broker-chosen consumer tags. */

@@ -24,6 +24,7 @@ import {
   type ArgsOf,
   type BasicProperties,
 } from './methods.generated.js'
+import type { MessageObserver } from './observer-port.js'
 import type { AmqpRouting, ConnectionRouting, FrontEndControl, QueueDeclaration } from './routing-port.js'
 import { TopologyRecord } from './topology-record.js'
 import { replay } from './topology-replay.js'
@@ -47,6 +48,8 @@ export interface ConnectionContext {
   upstreamReachable(cell: string): boolean
   /** How long a lost broker connection may take to come back before clients are told (320). */
   upstreamLostGraceMs: number
+  /** Who measures messages and connections (adapters/otel); NO_OBSERVER records nothing. */
+  observer: MessageObserver
 }
 
 type Phase = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed'
@@ -75,6 +78,8 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   private heartbeat: Heartbeat | null = null
   private handshakeTimer: NodeJS.Timeout | null
   private clientProperties: FieldTable = {}
+  /** Set once connection.open succeeded (and counted as an open connection). */
+  private opened: { vhost: string } | null = null
   private routingPort: ConnectionRouting | null = null
   /** One broker connection per cell this client's work touched. */
   private readonly upstreams = new Map<string, UpstreamConnection>()
@@ -236,7 +241,16 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     else this.writableWaiters.push(cb)
   }
 
+  get observer(): MessageObserver {
+    return this.ctx.observer
+  }
+
+  get vhost(): string {
+    return this.opened?.vhost ?? ''
+  }
+
   channelClosed(channel: number): void {
+    if (this.channels.has(channel)) this.ctx.observer.clientChannels(-1)
     this.channels.delete(channel)
     this.content.delete(channel)
     this.throttle(channel, false)
@@ -260,8 +274,14 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
 
   // ---- UpstreamConnectionListener -----------------------------------------------------------
 
-  /** Blocked while any of its brokers is: a publish may go to any of them. */
+  /**
+   * Blocked while its home cell's broker is. A client publishes mostly there; passing on every
+   * cell's alarm would let one shard's memory alarm stall every cell (nearly every client also
+   * holds a channel on the default cell). Publishes to another blocked cell are still bounded:
+   * their confirms stop, and past maxUnconfirmed the channel stops reading.
+   */
   blocked(reason: string, conn: UpstreamConnection): void {
+    if (this.routingPort !== null && conn.cell !== this.routingPort.homeCell) return
     const was = this.blockedBy.size > 0
     this.blockedBy.add(conn)
     if (!was && this.blockedNotify && this.phase === 'opened') this.sendMethod(0, { name: 'connection.blocked', args: { reason } })
@@ -306,6 +326,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     if (ch === undefined) {
       if (m.name !== 'channel.open') throw amqpError(504, `expected 'channel.open'`, ...ids(m))
       this.channels.set(channel, new ClientChannel(channel, this))
+      this.ctx.observer.clientChannels(1)
       this.sendMethod(channel, { name: 'channel.open-ok', args: { channelId: Buffer.alloc(0) } })
       return
     }
@@ -445,6 +466,8 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
       throw amqpError(320, `no broker reachable for vhost '${vhost}' (cell ${routing.homeCell})`, 10, 40)
     }
     this.routingPort = routing
+    this.opened = { vhost }
+    this.ctx.observer.clientConnections(1)
     routing.attach(this)
     this.phase = 'opened'
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer)
@@ -529,6 +552,11 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   }
 
   private async releaseChannels(): Promise<void> {
+    if (this.opened !== null) {
+      for (let n = 0; n < this.channels.size; n++) this.ctx.observer.clientChannels(-1)
+      this.ctx.observer.clientConnections(-1)
+      this.opened = null
+    }
     const channels = [...this.channels.values()]
     this.channels.clear()
     this.content.clear()

@@ -1,6 +1,7 @@
 import type { UpstreamChannel } from '../rabbit/upstream-channel.js'
 import type { ChannelOwner } from './client-channel.js'
 import type { ArgsOf, BasicProperties } from './methods.generated.js'
+import type { PublishObservation } from './observer-port.js'
 
 /** One copy of a message on one cell's broker channel. */
 interface LegSend {
@@ -17,7 +18,10 @@ interface InFlight {
   /** The client's confirm sequence number, 0 when the client is not in confirm mode. */
   readonly seq: number
   readonly legs: LegSend[]
+  /** What measures this message, if anything. */
+  readonly obs: PublishObservation | undefined
   unsettledLegs: number
+  returned: boolean
   nacked: boolean
   settled: boolean
 }
@@ -58,9 +62,9 @@ export class Publisher {
     return this.confirmMode ? ++this.seq : 0
   }
 
-  publish(ups: readonly UpstreamChannel[], args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number): void {
+  publish(ups: readonly UpstreamChannel[], args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number, obs?: PublishObservation): void {
     const legs = ups.map((up): LegSend => ({ cell: up.connection.cell, generation: this.generation(up.connection.cell), settled: false }))
-    const m: InFlight = { args, props, body, seq, legs, unsettledLegs: legs.length, nacked: false, settled: false }
+    const m: InFlight = { args, props, body, seq, legs, obs, unsettledLegs: legs.length, returned: false, nacked: false, settled: false }
     this.inflight.push(m)
     for (let i = 0; i < ups.length; i++) this.send(ups[i]!, m, legs[i]!)
   }
@@ -68,6 +72,19 @@ export class Publisher {
   /** A message no cell can take: the client hears a nack (in confirm mode), nothing is kept. */
   refuse(seq: number): void {
     if (seq > 0 && !this.disposed) this.owner.sendMethod(this.channel, { name: 'basic.nack', args: { deliveryTag: seq, multiple: false, requeue: false } })
+  }
+
+  /**
+   * A basic.return from `cell`: it belongs to the oldest unsettled mandatory publish sent there
+   * and not yet returned (a broker returns before it confirms, in publish order).
+   */
+  returnedOn(cell: string, replyCode: number): void {
+    for (const m of this.inflight) {
+      if (m.settled || m.returned || !m.args.mandatory || m.legs.length !== 1 || m.legs[0]!.cell !== cell || m.legs[0]!.settled) continue
+      m.returned = true
+      m.obs?.returned(replyCode)
+      return
+    }
   }
 
   /** Re-sends what `cell` has not confirmed on its fresh broker channel, in the original order. */
@@ -114,6 +131,7 @@ export class Publisher {
       this.fail(err)
       return
     }
+    m.obs?.sentUpstream(leg.cell)
     if (!room) this.waitingForDrain = true
     this.updateThrottle()
   }
@@ -124,6 +142,7 @@ export class Publisher {
     if (nacked) m.nacked = true
     if (--m.unsettledLegs > 0) return
     m.settled = true
+    m.obs?.settled(m.nacked)
     while (this.inflight.length > 0 && this.inflight[0]!.settled) this.inflight.shift()
     if (m.seq > 0) {
       this.owner.sendMethod(this.channel, m.nacked

@@ -31,6 +31,8 @@ export interface PublishRoute {
   /** Empty when nobody can take the message (then `refused` says why; the publisher gets a nack). */
   readonly cells: readonly string[]
   readonly refused?: string
+  /** Why the router chose these cells ("host-mapping", "fanout", "anycast"...), for traces and logs. */
+  readonly why?: string
   /** Publish there under another exchange/routing key with extra headers (a parked message). */
   readonly rewrite?: { readonly exchange: string; readonly routingKey: string; readonly headers: FieldTable; readonly queue: string }
 }

@@ -17,6 +17,7 @@ export function testConfig(patch: Partial<CellgateConfig> = {}): CellgateConfig 
     log: { level: 'error', format: 'text' },
     // Tests run side by side with a cellgate started by hand: never take the default admin port.
     admin: { enabled: true, host: '127.0.0.1', port: 0 },
+    sql: { ...base.sql, port: 0 },
     ...patch,
   }
 }
