@@ -9,7 +9,9 @@ import { CellPool } from '../adapters/rabbit/cell-pool.js'
 import { ensureLocalVhosts } from '../adapters/rabbit/vhost-prep.js'
 import { buildCellMap, type CellMap } from '../router/cell-map.js'
 import { startAdminServer } from '../adapters/admin/http-admin.js'
+import { startSqlFront, type SqlFront } from '../adapters/mysql/sql-front.js'
 import { CellRouting } from './amqp-routing.js'
+import { sqlFrontOptions } from './sql-options.js'
 import { buildRoutesView, poolHealth, readiness } from './routes-view.js'
 import { startMappingFeed, type MappingFeed } from './mapping-feed.js'
 import { applyRemap } from './remap.js'
@@ -29,6 +31,8 @@ export interface RunningCellgate {
   readonly amqpsPort: number | undefined
   /** The admin HTTP listener's port (/routes, /healthz, /readyz), when enabled. */
   readonly adminPort: number | undefined
+  /** The SQL (MySQL protocol) front end's port, when enabled. */
+  readonly sqlPort: number | undefined
   /** Broker connections open per cell: the multiplexing figure. */
   upstreamConnections(): Record<string, number>
   clientConnections(): number
@@ -118,6 +122,18 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)
   const amqps = config.listen.amqps ? await AmqpListener.listen({ ...config.listen.amqps, tls: config.listen.amqps }, ctx) : undefined
+  let sql: SqlFront | undefined
+  if (config.sql.enabled) {
+    try {
+      sql = await startSqlFront(sqlFrontOptions(config), log.child({ component: 'sql' }))
+    } catch (err) {
+      await feed.close()
+      await Promise.all([amqp.close(), amqps?.close()])
+      await Promise.all([...pools.values()].map((p) => p.close()))
+      throw new Error(`SQL front end cannot start on ${config.sql.host}:${config.sql.port}: ${(err as Error).message}`)
+    }
+  }
+
   // After the AMQP listeners, so /healthz answering means cellgate serves.
   const startedAt = new Date()
   const health = poolHealth(pools)
@@ -131,6 +147,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
         log.child({ component: 'admin' }),
       )
     } catch (err) {
+      await sql?.close()
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))
@@ -142,6 +159,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     amqp: `${config.listen.amqp.host}:${amqp.address.port}`,
     amqps: amqps ? `${config.listen.amqps!.host}:${amqps.address.port}` : undefined,
     admin: admin ? `http://${config.admin.host}:${admin.port}/routes` : undefined,
+    sql: sql ? `${config.sql.host}:${sql.port}` : undefined,
     cells: config.cells.map((c) => c.name).join(','),
   })
 
@@ -149,6 +167,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     amqpPort: amqp.address.port,
     amqpsPort: amqps?.address.port,
     adminPort: admin?.port,
+    sqlPort: sql?.port,
     upstreamConnections: () => Object.fromEntries([...pools].map(([name, p]) => [name, p.connectionCount])),
     clientConnections: () => amqp.connectionCount + (amqps?.connectionCount ?? 0),
     routing,
@@ -158,6 +177,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     },
     close: async () => {
       await admin?.close()
+      await sql?.close()
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))

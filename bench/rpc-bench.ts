@@ -255,7 +255,12 @@ async function startChildren(opts: Opts): Promise<Record<TargetName, Target>> {
   if (opts.targets.includes('cellgate')) {
     const port = await freePort()
     const nodeArgs = opts.cellgateProf ? ['--cpu-prof', '--cpu-prof-dir', join(OUT_DIR, 'prof')] : []
-    cellgateChild = spawnNode('cellgate', [opts.cellgateMain, 'serve', '--amqp-port', String(port), '--log-level', 'warn'], {
+    // The built-in defaults, but only the AMQP listener: the bench must not collide with a
+    // cellgate already serving the admin (9464) or SQL (3307) ports on this machine.
+    const configFile = join(OUT_DIR, `cellgate-bench-${process.pid}.json`)
+    mkdirSync(OUT_DIR, { recursive: true })
+    writeFileSync(configFile, JSON.stringify({ admin: { enabled: false }, sql: { enabled: false } }))
+    cellgateChild = spawnNode('cellgate', [opts.cellgateMain, 'serve', '--config', configFile, '--amqp-port', String(port), '--log-level', 'warn'], {
       cwd: ROOT,
       nodeArgs,
     })

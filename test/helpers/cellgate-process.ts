@@ -173,6 +173,9 @@ export class CellgateProcess {
       vhosts: [{ name: '/' }],
       users: [{ name: 'guest', password: 'guest', vhosts: ['/'] }],
       ...(opts.upstream ? { upstream: opts.upstream } : {}),
+      // Never the default admin/SQL ports: a cellgate started by hand may hold them.
+      admin: { enabled: true, host: '127.0.0.1', port: 0 },
+      sql: { enabled: false },
       log: { level: opts.logLevel ?? 'info', format: 'text' },
     }
     const configFile = join(this.dir, 'cellgate.json')
