@@ -12,7 +12,7 @@ import type { LogFields, Logger } from '../adapters/log/logger.js'
 import { findCell, type CellMap } from '../router/cell-map.js'
 import { extractArgsHints, NO_HINTS, type ArgsHints } from '../router/amqp/args-hints.js'
 import { learnableTopic } from '../router/amqp/oslo-destination.js'
-import type { PublisherFacts } from '../router/amqp/publisher-cell.js'
+import type { PublisherCell, PublisherFacts } from '../router/amqp/publisher-cell.js'
 import { RoutingTable } from '../router/amqp/routing-table.js'
 import { ProcessHosts, processKey } from './process-hosts.js'
 import { QueueDirectory } from './queue-directory.js'
@@ -98,8 +98,8 @@ export class CellRouting implements AmqpRouting {
     return new ConnectionCellRouting(this, identity, typeof home === 'string' ? home : home.cell)
   }
 
-  facts(identity: ConnectionIdentity, ownHost: string | undefined, args?: () => ArgsHints): PublisherFacts {
-    const learnedHost = ownHost ?? this.processHosts.hostOf(processKey(identity))
+  facts(identity: ConnectionIdentity, ownHost: string | undefined, args?: () => ArgsHints, process: string | undefined = processKey(identity)): PublisherFacts {
+    const learnedHost = ownHost ?? this.processHosts.hostOf(process)
     return {
       vhost: identity.vhost,
       ...(this.opts.sidecarHost !== undefined ? { sidecarHost: this.opts.sidecarHost } : {}),
@@ -136,6 +136,8 @@ class ConnectionCellRouting implements ConnectionRouting {
   private control: FrontEndControl | undefined
   /** The host this connection serves, learned from the `T.<host>` queue it declared. */
   private ownHost: string | undefined
+  /** peer address + pid, computed once: the identity of the OpenStack process behind this connection. */
+  private readonly process: string | undefined
   private readonly lookups: { replyQueueCell: (q: string) => string | undefined; queueCell: (q: string) => string | undefined }
 
   constructor(
@@ -143,6 +145,7 @@ class ConnectionCellRouting implements ConnectionRouting {
     private readonly identity: ConnectionIdentity,
     readonly homeCell: string,
   ) {
+    this.process = processKey(identity)
     const one = (q: string): string | undefined => {
       const cells = routing.queues.cellsOf(q)
       return cells?.length === 1 ? cells[0] : undefined
@@ -190,7 +193,7 @@ class ConnectionCellRouting implements ConnectionRouting {
 
   publish(exchange: string, routingKey: string, _props: BasicProperties, body: Buffer): PublishRoute {
     const table = this.routing.routingTable
-    const p = table.placePublish(exchange, routingKey, () => table.publisherCell(this.routing.facts(this.identity, this.ownHost, () => argsHintsOf(body))), this.lookups)
+    const p = table.placePublish(exchange, routingKey, () => this.publisherCell(table, body), this.lookups)
     switch (p.kind) {
       case 'cells':
         this.routing.counters.routed(p.cells.length === 1 ? p.cells[0]! : '*')
@@ -229,6 +232,15 @@ class ConnectionCellRouting implements ConnectionRouting {
     }
   }
 
+  /**
+   * The publisher's cell for a message. With one work cell every answer is that cell, so the
+   * evidence (and above all the message's args, a JSON parse per message) is not even looked at.
+   */
+  private publisherCell(table: RoutingTable, body: Buffer): PublisherCell {
+    if (table.workCells.length === 1) return { kind: 'cell', cell: table.workCells[0]!, why: 'default-cell' }
+    return table.publisherCell(this.routing.facts(this.identity, this.ownHost, () => argsHintsOf(body), this.process))
+  }
+
   closed(): void {
     this.routing.queues.connectionClosed(this.identity.id, this.declared)
     this.declared.clear()
@@ -246,7 +258,7 @@ class ConnectionCellRouting implements ConnectionRouting {
     const dest = table.classifyQueue(queue)
     if (dest.kind === 'server' && this.ownHost === undefined) {
       this.ownHost = dest.host
-      this.routing.processHosts.learned(processKey(this.identity), dest.host)
+      this.routing.processHosts.learned(this.process, dest.host)
     }
     const topic = learnableTopic(dest)
     if (topic !== undefined) table.learnTopic(topic)

@@ -40,6 +40,7 @@ export class RoutingTable {
   private readonly hosts: BoundedMemo<string, HostPlacement>
   private readonly fixed = new Map<string, BoundedMemo<string, PublishPlacement>>()
   private readonly max: number
+  private readonly contexts = new WeakMap<QueueLookups, PublishContext>()
 
   constructor(
     readonly map: CellMap,
@@ -96,7 +97,17 @@ export class RoutingTable {
       const fixed = this.memoFor(this.fixed, exchange).get(routingKey, () => placeDestination(dest, exchange, routingKey, noPublisher, this.publishCtx))
       return fixed
     }
-    return placeDestination(dest, exchange, routingKey, publisher, { ...this.publishCtx, ...lookups })
+    return placeDestination(dest, exchange, routingKey, publisher, this.contextWith(lookups))
+  }
+
+  /** The publish context with one adapter's lookups, built once per lookups object, not per message. */
+  private contextWith(lookups: QueueLookups): PublishContext {
+    let ctx = this.contexts.get(lookups)
+    if (ctx === undefined) {
+      ctx = { ...this.publishCtx, ...lookups }
+      this.contexts.set(lookups, ctx)
+    }
+    return ctx
   }
 
   placeQueue(facts: QueueFacts): QueuePlacement {
