@@ -136,6 +136,15 @@ export interface SqlConfig {
   /** Extra database name → mysql:// URL entries beside the cells' `database`. */
   databases: Record<string, string>
   users: SqlUserConfig[]
+  /** One logical database spread over shards (absent: schema mode only). */
+  shardMode?: SqlShardModeConfig
+}
+
+export interface SqlShardModeConfig {
+  /** The logical database name clients use (nova). */
+  database: string
+  /** Fixed order: ids route by id % shards.length. */
+  shards: Array<{ name: string; url: string }>
 }
 
 export interface CellgateConfig {

@@ -492,6 +492,12 @@ function crossCheck(c: CellgateConfig, source: string): void {
     }
     if (!ok) fail(field, `not a usable database URL (got ${JSON.stringify(redactUrl(url))}); expected mysql://user:password@host:port/`)
   }
+  const shardNames = new Map<string, number>()
+  c.sql.shardMode?.shards.forEach((sh, i) => {
+    const prev = shardNames.get(sh.name)
+    if (prev !== undefined) fail(`/sql/shardMode/shards/${i}/name`, `duplicate shard name "${sh.name}" (also /sql/shardMode/shards/${prev}/name)`)
+    shardNames.set(sh.name, i)
+  })
   const uuidIndex = new Map<string, number>()
   c.cells.forEach((cell, i) => {
     if (cell.uuid === undefined) return

@@ -67,7 +67,8 @@ const CONFIG_FILE = [
   `               sampleRatio (${d.telemetry.tracing.sampleRatio}), endpoint}; metrics {prometheus (${String(d.telemetry.metrics.prometheus)}: /metrics on the admin`,
   `               listener), otlpEndpoint, otlpIntervalMs (${d.telemetry.metrics.otlpIntervalMs})}`,
   `    sql        MySQL-protocol front end: enabled (${String(d.sql.enabled)}), host (${d.sql.host}), port (${d.sql.port}), defaultBackend`,
-  `               (${d.sql.defaultBackend}), databases {name: mysql://...}, users [{name, password|nativePasswordHash}]`,
+  `               (${d.sql.defaultBackend}), databases {name: mysql://...}, users [{name, password|nativePasswordHash}],`,
+  '               shardMode {database, shards [{name, url}]}: one logical database spread over shards',
   `    log        level (${d.log.level}: debug|info|warn|error), format (${d.log.format}: text|json)`,
   '  A commented example: examples/one-shard.yaml. Full reference: README.md.',
 ]
