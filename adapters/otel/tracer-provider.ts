@@ -1,0 +1,53 @@
+import type { Tracer } from '@opentelemetry/api'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import type { Resource } from '@opentelemetry/resources'
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base'
+import type { TelemetryConfig } from '../../app/config-types.js'
+
+export const DEFAULT_OTLP_TRACES_URL = 'http://127.0.0.1:4318/v1/traces'
+
+export interface Tracing {
+  readonly tracer: Tracer
+  forceFlush(): Promise<void>
+  shutdown(): Promise<void>
+}
+
+/**
+ * A tracer provider of its own, not registered globally: cellgate may run several times in one
+ * process (tests) and must not pick up or replace someone else's global provider.
+ * `extraExporter` (tests: an InMemorySpanExporter) gets every span at once.
+ */
+export function startTracing(cfg: TelemetryConfig['tracing'], resource: Resource, extraExporter?: SpanExporter): Tracing | undefined {
+  const processors: SpanProcessor[] = []
+  if (cfg.exporter === 'otlp-http') {
+    // Batched: an export is an HTTP request; per span it would cost more than the message.
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: cfg.endpoint ?? DEFAULT_OTLP_TRACES_URL })))
+  } else if (cfg.exporter === 'console') {
+    processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()))
+  }
+  if (extraExporter !== undefined) processors.push(new SimpleSpanProcessor(extraExporter))
+  if (processors.length === 0) return undefined
+  const provider = new BasicTracerProvider({
+    resource,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(clampRatio(cfg.sampleRatio)) }),
+    spanProcessors: processors,
+  })
+  return {
+    tracer: provider.getTracer('cellgate'),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  }
+}
+
+function clampRatio(r: number): number {
+  return Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 0
+}
