@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { amqpError } from '../adapters/amqp091/amqp-error.js'
 import { UserDirectory } from '../adapters/amqp091/auth.js'
 import type { ConnectionContext } from '../adapters/amqp091/client-connection.js'
-import { NO_OBSERVER } from '../adapters/amqp091/observer-port.js'
+import { createOtelObserver, type TelemetryHooks } from '../adapters/otel/otel-observer.js'
 import { AmqpListener } from '../adapters/amqp091/server.js'
 import { createLogger, type Logger } from '../adapters/log/logger.js'
 import { CellPool } from '../adapters/rabbit/cell-pool.js'
@@ -47,7 +47,7 @@ export interface RunningCellgate {
  * The composition root: builds the cell map, the broker pools and the listeners once; every
  * client connection then gets a small object bound to this shared context.
  */
-export async function startCellgate(config: CellgateConfig, log: Logger = loggerFor(config)): Promise<RunningCellgate> {
+export async function startCellgate(config: CellgateConfig, log: Logger = loggerFor(config), telemetryHooks: TelemetryHooks = {}): Promise<RunningCellgate> {
   const cellMap = cellMapFromConfig(config)
   await ensureLocalVhosts(config.cells.filter((c) => c.createVhost === true).map((c) => c.rabbit), log)
   const pools = new Map(
@@ -100,6 +100,15 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     return pool
   }
 
+  // Telemetry (adapters/otel): metrics always, traces when configured; /metrics on the admin listener.
+  const telemetry = createOtelObserver(config.telemetry, {
+    pools,
+    classify: (exchange, routingKey) => routing.routingTable.classify(exchange, routingKey),
+    regionOf: (cell) => config.cells.find((c) => c.name === cell)?.region,
+    log: log.child({ component: 'telemetry' }),
+    ...telemetryHooks,
+  })
+
   const ctx: ConnectionContext = {
     log,
     users: new UserDirectory(config.users),
@@ -117,7 +126,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     acquireUpstream: async (cell) => poolOf(cell).acquire(),
     upstreamReachable: (cell) => pools.get(cell)?.reachable === true,
     upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
-    observer: NO_OBSERVER,
+    observer: telemetry.observer,
   }
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)
@@ -141,7 +150,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
   if (config.admin.enabled) {
     try {
       admin = await startAdminServer(
-        { host: config.admin.host, port: config.admin.port },
+        { host: config.admin.host, port: config.admin.port, extraRoutes: config.telemetry.metrics.prometheus ? { '/metrics': telemetry.metricsRoute } : {} },
         (req) => buildRoutesView({ routing, health, explain: req.explain, startedAt }),
         () => readiness(routing.cellMap, health),
         log.child({ component: 'admin' }),
@@ -151,6 +160,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))
+      await telemetry.shutdown()
       throw err
     }
   }
@@ -181,6 +191,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))
+      await telemetry.shutdown()
       log.info('cellgate stopped')
     },
   }
