@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url'
 import { addVhost, channelsPerVhost, deleteVhost, listConnections, listQueues, processRss, socketBudget } from './multiplex-broker.js'
 import { connectionRatio, GOAL_RATIO, resultTable, writeResultsSection, type BrokerView, type PhaseResult, type TargetName } from './multiplex-report.js'
 import { conductorHost, Deployment, nodeHost, plannedConnections, type SimOptions } from './multiplex-sim.js'
-import { findBrokerPid, freePort, killAllChildrenSync, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
+import { runWithCleanup } from './run-main.js'
+import { findBrokerPid, freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, summarize } from './stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -464,30 +465,14 @@ async function main(): Promise<number> {
     process.stderr.write(`multiplex-bench: ${(err as Error).message}\n`)
     return 2
   }
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (interrupted) {
-      killAllChildrenSync()
-      process.exit(130)
-    }
-    interrupted = true
-    progress(`${sig}: cleaning up (again to kill at once)`)
-    void cleanup().finally(() => process.exit(130))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  process.on('exit', killAllChildrenSync)
-  // A connection dropped mid-run is counted by the simulation; it must not end the run uncleaned.
-  process.on('unhandledRejection', (err) => progress(`unhandled rejection: ${err instanceof Error ? err.stack : String(err)}`))
-  try {
-    await run(o, argv)
-    return 0
-  } catch (err) {
-    if (interrupted) return 130
-    progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-    return 1
-  } finally {
-    await cleanup()
-  }
+  return runWithCleanup(
+    () => run(o, argv),
+    () => cleanup(),
+    progress,
+    () => {
+      interrupted = true
+    },
+  )
 }
 
 main().then(

@@ -18,7 +18,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect } from 'amqplib'
 import { RpcRig, ThroughputRig, type BenchNames, type Target, type TargetName, type ThroughputResult } from './oslo-shape.js'
-import { CLK_TCK, findBrokerPid, freePort, killAllChildrenSync, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
+import { runWithCleanup } from './run-main.js'
+import { CLK_TCK, findBrokerPid, freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, median, ratio, summarize, type LatencySummary } from './stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -576,30 +577,14 @@ async function main(): Promise<number> {
     return 2
   }
   if (!opts.targets.includes('direct')) progress('note: without the direct target there are no ratios')
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (interrupted) {
-      killAllChildrenSync()
-      process.exit(130)
-    }
-    interrupted = true
-    progress(`${sig}: cleaning up`)
-    void cleanup(opts).finally(() => process.exit(130))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  process.on('exit', killAllChildrenSync)
-  // A proxy dropping a connection mid-run must not kill the benchmark without cleanup.
-  process.on('unhandledRejection', (err) => progress(`unhandled rejection: ${err instanceof Error ? err.stack : String(err)}`))
-  try {
-    await run(opts, argv)
-    return 0
-  } catch (err) {
-    if (interrupted) return 130
-    progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-    return 1
-  } finally {
-    await cleanup(opts)
-  }
+  return runWithCleanup(
+    () => run(opts, argv),
+    () => cleanup(opts),
+    progress,
+    () => {
+      interrupted = true
+    },
+  )
 }
 
 main().then(

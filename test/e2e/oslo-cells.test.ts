@@ -6,7 +6,8 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import amqplib from 'amqplib'
 import { startTestCellgate } from '../helpers/cellgate.js'
-import { rabbitmqctl, uniqueName } from '../helpers/env.js'
+import { uniqueName } from '../helpers/env.js'
+import { createVhosts, queuesOn as queuesOnVhost, vhostUrl } from '../helpers/shard-vhosts.js'
 import { runPy, startPy, type PyEvent, type PyProc } from '../helpers/python.js'
 import { rendezvousCell } from '../../router/rendezvous.js'
 
@@ -14,7 +15,7 @@ const run = uniqueName('cells')
 const CELLS = ['cell1', 'cell2', 'cell3', 'cell4', 'cell0'] as const
 type CellName = (typeof CELLS)[number]
 const vhostOf = (cell: CellName): string => `${run}-${cell}`
-const shardUrl = (cell: CellName): string => `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhostOf(cell))}`
+const shardUrl = (cell: CellName): string => vhostUrl(vhostOf(cell))
 const WORK_CELLS = ['cell1', 'cell2', 'cell3']
 const topic = `${run}-compute`
 const hostsByCell = { hostA: 'cell1', hostB: 'cell2', hostC: 'cell3', hostD: 'cell4' } as const
@@ -22,28 +23,9 @@ const hostsByCell = { hostA: 'cell1', hostB: 'cell2', hostC: 'cell3', hostD: 'ce
 const hostZ = `${run}-z`
 const zCell = rendezvousCell(hostZ, WORK_CELLS)!
 
-async function queuesOn(cell: CellName): Promise<Map<string, { messages: number; consumers: number }>> {
-  const r = await rabbitmqctl(['list_queues', '-q', '-p', vhostOf(cell), 'name', 'messages', 'consumers'])
-  if (r.code !== 0) throw new Error(`list_queues -p ${vhostOf(cell)}: ${r.stderr}`)
-  const out = new Map<string, { messages: number; consumers: number }>()
-  for (const line of r.stdout.split('\n')) {
-    const [name, messages, consumers] = line.trim().split('\t')
-    if (name && name !== 'name' && consumers !== undefined) out.set(name, { messages: Number(messages), consumers: Number(consumers) })
-  }
-  return out
-}
+const queuesOn = (cell: CellName): ReturnType<typeof queuesOnVhost> => queuesOnVhost(vhostOf(cell))
 
-t.before(async () => {
-  for (const cell of CELLS) {
-    const add = await rabbitmqctl(['add_vhost', vhostOf(cell)])
-    if (add.code !== 0) throw new Error(`add_vhost: ${add.stderr}`)
-    const perm = await rabbitmqctl(['set_permissions', '-p', vhostOf(cell), 'guest', '.*', '.*', '.*'])
-    if (perm.code !== 0) throw new Error(`set_permissions: ${perm.stderr}`)
-  }
-})
-t.teardown(async () => {
-  for (const cell of CELLS) await rabbitmqctl(['delete_vhost', vhostOf(cell)])
-})
+await createVhosts(t, CELLS.map(vhostOf))
 
 const cg = await startTestCellgate({
   cells: CELLS.map((name) => ({ name, rabbit: shardUrl(name), disabled: name === 'cell4' })),

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestCellgate } from '../helpers/cellgate.js'
-import { rabbitmqctl, uniqueName } from '../helpers/env.js'
+import { uniqueName } from '../helpers/env.js'
+import { createVhosts, queuesOn as queuesOnVhost, vhostUrl } from '../helpers/shard-vhosts.js'
 import { runPy, startPy, type PyProc } from '../helpers/python.js'
 
 const run = uniqueName('remap')
@@ -20,31 +21,14 @@ const dir = mkdtempSync(join(tmpdir(), 'cellgate-remap-'))
 const mappingFile = join(dir, 'mapping.yaml')
 const writeMapping = (cell: CellName): void => writeFileSync(mappingFile, `hosts:\n  ${host}: ${cell}\n`)
 
-async function queuesOn(cell: CellName): Promise<Map<string, { messages: number; consumers: number }>> {
-  const r = await rabbitmqctl(['list_queues', '-q', '-p', vhostOf(cell), 'name', 'messages', 'consumers'])
-  if (r.code !== 0) throw new Error(`list_queues: ${r.stderr}`)
-  const out = new Map<string, { messages: number; consumers: number }>()
-  for (const line of r.stdout.split('\n')) {
-    const [name, messages, consumers] = line.trim().split('\t')
-    if (name && name !== 'name' && consumers !== undefined) out.set(name, { messages: Number(messages), consumers: Number(consumers) })
-  }
-  return out
-}
+const queuesOn = (cell: CellName): ReturnType<typeof queuesOnVhost> => queuesOnVhost(vhostOf(cell))
 
-t.before(async () => {
-  for (const cell of CELLS) {
-    if ((await rabbitmqctl(['add_vhost', vhostOf(cell)])).code !== 0) throw new Error('add_vhost failed')
-    if ((await rabbitmqctl(['set_permissions', '-p', vhostOf(cell), 'guest', '.*', '.*', '.*'])).code !== 0) throw new Error('set_permissions failed')
-  }
-})
-t.teardown(async () => {
-  for (const cell of CELLS) await rabbitmqctl(['delete_vhost', vhostOf(cell)])
-  rmSync(dir, { recursive: true, force: true })
-})
+await createVhosts(t, CELLS.map(vhostOf))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 writeMapping('cell1')
 const cg = await startTestCellgate({
-  cells: CELLS.map((name) => ({ name, rabbit: `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhostOf(name))}`, disabled: false })),
+  cells: CELLS.map((name) => ({ name, rabbit: vhostUrl(vhostOf(name)), disabled: false })),
   mapping: { hosts: {}, instances: {}, file: mappingFile, pollIntervalMs: 200 },
 })
 t.teardown(() => cg.close())

@@ -9,27 +9,20 @@ import { join } from 'node:path'
 import { connect } from 'amqplib'
 import type { CellgateConfig } from '../../app/config-types.js'
 import { startTestCellgate } from '../helpers/cellgate.js'
-import { rabbitmqctl, uniqueName } from '../helpers/env.js'
+import { uniqueName } from '../helpers/env.js'
+import { createVhosts, vhostUrl } from '../helpers/shard-vhosts.js'
 
 const run = uniqueName('parked')
 const names = ['c1', 'c2', 'c3', 'c0'] as const
 const vhostOf = (c: string): string => `${run}-${c}`
-const urlOf = (c: string): string => `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhostOf(c))}`
+const urlOf = (c: string): string => vhostUrl(vhostOf(c))
 const dir = mkdtempSync(join(tmpdir(), 'cellgate-parked-'))
 const MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 const exchange = `${run}-nova`
 const rk = 'compute.hostD'
 
-t.before(async () => {
-  for (const c of names) {
-    if ((await rabbitmqctl(['add_vhost', vhostOf(c)])).code !== 0) throw new Error('add_vhost failed')
-    if ((await rabbitmqctl(['set_permissions', '-p', vhostOf(c), 'guest', '.*', '.*', '.*'])).code !== 0) throw new Error('set_permissions failed')
-  }
-})
-t.teardown(async () => {
-  for (const c of names) await rabbitmqctl(['delete_vhost', vhostOf(c)])
-  rmSync(dir, { recursive: true, force: true })
-})
+await createVhosts(t, names.map(vhostOf))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 const configFor = (hostDCell: string): Pick<CellgateConfig, 'cells' | 'routing' | 'mapping'> => ({
   cells: names.map((name) => ({ name, rabbit: urlOf(name), disabled: name === 'c3' })),

@@ -6,24 +6,16 @@ import { connect } from 'amqplib'
 import { silentLogger } from '../../adapters/log/logger.js'
 import { drainQueue } from '../../adapters/rabbit/queue-drain.js'
 import { UpstreamConnection } from '../../adapters/rabbit/upstream-connection.js'
-import { rabbitmqctl, uniqueName } from '../helpers/env.js'
+import { uniqueName } from '../helpers/env.js'
+import { createVhosts, vhostUrl } from '../helpers/shard-vhosts.js'
 
 const run = uniqueName('drain')
 const vhosts = [`${run}-a`, `${run}-b`]
-const urlOf = (vhost: string): string => `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
 
-t.before(async () => {
-  for (const v of vhosts) {
-    if ((await rabbitmqctl(['add_vhost', v])).code !== 0) throw new Error('add_vhost failed')
-    if ((await rabbitmqctl(['set_permissions', '-p', v, 'guest', '.*', '.*', '.*'])).code !== 0) throw new Error('set_permissions failed')
-  }
-})
-t.teardown(async () => {
-  for (const v of vhosts) await rabbitmqctl(['delete_vhost', v])
-})
+await createVhosts(t, vhosts)
 
 async function upstream(vhost: string, cell: string): Promise<UpstreamConnection> {
-  const model = await connect(urlOf(vhost))
+  const model = await connect(vhostUrl(vhost))
   const conn = new UpstreamConnection(`${cell}#1`, cell, model, silentLogger)
   t.teardown(() => conn.close())
   return conn
