@@ -61,11 +61,11 @@ export class MessageTracer {
    * `callParent`: for a reply, the span of its call it continues. Returns undefined when not
    * sampled; the client's own context (if any) then travels on untouched in its headers.
    */
-  publish(p: PublishFacts, labels: DestinationLabels, callParent: SpanContext | undefined, msgId: string | undefined): PublishTrace | undefined {
+  publish(p: PublishFacts, labels: DestinationLabels, isReply: boolean, callParent: SpanContext | undefined, msgId: string | undefined): PublishTrace | undefined {
     let parent: Context | undefined = extractContext(p.headers)
     if (parent === undefined && callParent !== undefined) parent = trace.setSpanContext(ROOT_CONTEXT, callParent)
     // A reply whose call was not traced is not a trace of its own: it would be an orphan half.
-    if (parent === undefined && labels.kind === 'reply') return undefined
+    if (parent === undefined && isReply) return undefined
     const receive = this.tracer.startSpan(`receive ${labels.topic}`, { kind: SpanKind.CONSUMER }, parent ?? ROOT_CONTEXT)
     if (!receive.isRecording()) return undefined
     const base = messagingAttributes(p.exchange, p.routingKey, p.body.length, labels, msgId)

@@ -3,7 +3,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import type { TelemetryConfig } from '../../app/config-types.js'
 import type { AdminHandler } from '../admin/http-admin.js'
-import type { DeliveryFacts, MessageObserver, PublishFacts, PublishObservation, PublishOutcome } from '../amqp091/observer-port.js'
+import { NO_OBSERVER, type DeliveryFacts, type MessageObserver, type PublishFacts, type PublishObservation, type PublishOutcome } from '../amqp091/observer-port.js'
 import type { FieldTable } from '../amqp091/field-table.js'
 import type { Logger } from '../log/logger.js'
 import { DestinationLabeler, type Classify, type DestinationLabels } from './destination-labels.js'
@@ -20,6 +20,11 @@ import { startTracing, type Tracing } from './tracer-provider.js'
 export interface TelemetryHooks {
   /** Every span also goes here, exported as it ends (tests: an InMemorySpanExporter). */
   readonly spanExporter?: SpanExporter
+  /**
+   * No telemetry at all (NO_OBSERVER, an empty /metrics): only for measuring what telemetry
+   * costs (bench/telemetry-bench.ts); not a configuration option, metrics are always on.
+   */
+  readonly disabled?: boolean
 }
 
 export interface OtelDeps extends TelemetryHooks {
@@ -47,6 +52,7 @@ const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
  * Metrics always (cheap aggregates on the hot path), traces when an exporter is configured.
  */
 export function createOtelObserver(cfg: TelemetryConfig, deps: OtelDeps): Telemetry {
+  if (deps.disabled === true) return NO_TELEMETRY
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: cfg.serviceName })
   const metrics = new MessageMetrics()
   const rpc = new RpcTracker()
@@ -70,6 +76,14 @@ export function createOtelObserver(cfg: TelemetryConfig, deps: OtelDeps): Teleme
   }
 }
 
+const NO_TELEMETRY: Telemetry = {
+  observer: NO_OBSERVER,
+  metricsRoute: () => ({ contentType: PROMETHEUS_TYPE, body: '' }),
+  metricsText: async () => '',
+  forceFlush: async () => {},
+  shutdown: async () => {},
+}
+
 class OtelObserver implements MessageObserver {
   private readonly tracer: MessageTracer | undefined
   private warned = false
@@ -90,7 +104,9 @@ class OtelObserver implements MessageObserver {
       const labels = this.labeler.of(p.exchange, p.routingKey)
       let msgId: string | undefined
       let call: PendingCall | undefined
-      if (labels.kind === 'reply') {
+      // oslo names reply queues reply_<hex>; any other name counts once a pending call named it.
+      const isReply = labels.kind === 'reply' || this.rpc.isReplyQueue(p.routingKey)
+      if (isReply) {
         if (this.tracer !== undefined) msgId = msgIdOf(p.body)
       } else if (hasReplyQueue(p.body)) {
         // An oslo call: its reply, delivered later with the same _msg_id, ends the round trip.
@@ -103,8 +119,8 @@ class OtelObserver implements MessageObserver {
       }
       let traced: PublishTrace | undefined
       if (this.tracer !== undefined) {
-        const callParent = labels.kind === 'reply' && msgId !== undefined ? this.rpc.peek(msgId)?.trace : undefined
-        traced = this.tracer.publish(p, labels, callParent, msgId)
+        const callParent = isReply && msgId !== undefined ? this.rpc.peek(msgId)?.trace : undefined
+        traced = this.tracer.publish(p, labels, isReply, callParent, msgId)
         if (traced !== undefined && call !== undefined) call.trace = traced.context
       }
       return new Observation(this, p.receivedAt, labels, traced)
@@ -121,7 +137,8 @@ class OtelObserver implements MessageObserver {
       this.metrics.deliveries.get2(d.cell, labels.topic).value++
       this.metrics.deliveryLatency.get2(d.cell, labels.kind).record(Number(now - d.receivedAt) / 1e9)
       let msgId: string | undefined
-      if (labels.kind === 'reply') {
+      const isReply = labels.kind === 'reply' || this.rpc.isReplyQueue(d.routingKey)
+      if (isReply) {
         msgId = msgIdOf(d.body)
         const call = msgId === undefined ? undefined : this.rpc.peek(msgId)
         // The reply must reach the queue the call named (default exchange, or pre-9.2 oslo's direct exchange).
@@ -131,7 +148,7 @@ class OtelObserver implements MessageObserver {
         }
       }
       if (this.tracer !== undefined && d.headers !== undefined) {
-        const isCall = labels.kind !== 'reply' && hasReplyQueue(d.body)
+        const isCall = !isReply && hasReplyQueue(d.body)
         if (isCall) msgId = msgIdOf(d.body)
         const sc = this.tracer.deliver(d, labels, msgId)
         // The server's reply continues from here: the request as the server received it.

@@ -24,6 +24,8 @@ const DEFAULTS: RpcTrackerOptions = { maxEntries: 20_000, maxAgeMs: 10 * 60_000 
  */
 export class RpcTracker {
   private readonly calls = new Map<string, PendingCall>()
+  /** Pending calls per reply queue: tells a reply by where it goes, whatever the queue is named. */
+  private readonly replyQueues = new Map<string, number>()
   private readonly opts: RpcTrackerOptions
   /** Calls dropped without a reply (age or size bound). */
   lost = 0
@@ -40,11 +42,18 @@ export class RpcTracker {
     const oldestAllowed = call.startedAt - BigInt(this.opts.maxAgeMs) * 1_000_000n
     for (const [id, c] of this.calls) {
       if (this.calls.size < this.opts.maxEntries && c.startedAt >= oldestAllowed) break
-      this.calls.delete(id)
+      this.remove(id, c)
       this.lost++
     }
     // A resend of the same call (same _msg_id) restarts nothing: the first sighting is the start.
-    if (!this.calls.has(msgId)) this.calls.set(msgId, call)
+    if (this.calls.has(msgId)) return
+    this.calls.set(msgId, call)
+    this.replyQueues.set(call.replyQueue, (this.replyQueues.get(call.replyQueue) ?? 0) + 1)
+  }
+
+  /** True when a pending call named `queue` as its reply queue. */
+  isReplyQueue(queue: string): boolean {
+    return this.replyQueues.has(queue)
   }
 
   peek(msgId: string): PendingCall | undefined {
@@ -53,7 +62,14 @@ export class RpcTracker {
 
   finish(msgId: string): PendingCall | undefined {
     const c = this.calls.get(msgId)
-    if (c !== undefined) this.calls.delete(msgId)
+    if (c !== undefined) this.remove(msgId, c)
     return c
+  }
+
+  private remove(msgId: string, c: PendingCall): void {
+    this.calls.delete(msgId)
+    const n = this.replyQueues.get(c.replyQueue) ?? 0
+    if (n <= 1) this.replyQueues.delete(c.replyQueue)
+    else this.replyQueues.set(c.replyQueue, n - 1)
   }
 }
