@@ -2,10 +2,11 @@ import type { SqlBackend, SqlFrontOptions } from '../adapters/mysql/sql-front.js
 import type { CellgateConfig } from './config-types.js'
 
 /**
- * The SQL front end's options from the configuration (schema mode): each cell's `database` URL
+ * The SQL front end's options from the configuration. Schema mode: each cell's `database` URL
  * makes its database name route to that cell's server (a cells v2 deployment points every
  * `cell_mappings.database_connection` at cellgate with the cell's database name), `sql.databases`
- * adds more names, and every other name goes to `sql.defaultBackend`.
+ * adds more names, and every other name goes to `sql.defaultBackend`. Shard mode
+ * (`sql.shardMode`): the logical database is spread over the listed shards, in their order.
  */
 export function sqlFrontOptions(config: CellgateConfig): SqlFrontOptions {
   const databases: Record<string, SqlBackend> = {}
@@ -24,7 +25,18 @@ export function sqlFrontOptions(config: CellgateConfig): SqlFrontOptions {
       },
     ]),
   )
-  return { listen: { host: config.sql.host, port: config.sql.port }, users, databases, defaultBackend: backendOf(config.sql.defaultBackend) }
+  const options: SqlFrontOptions = { listen: { host: config.sql.host, port: config.sql.port }, users, databases, defaultBackend: backendOf(config.sql.defaultBackend) }
+  const sm = config.sql.shardMode
+  if (sm !== undefined) {
+    // A shard URL without a database path uses the logical name (the usual layout when every
+    // shard is its own server).
+    const shards = sm.shards.map((s) => {
+      const b = backendOf(s.url)
+      return { name: s.name, backend: { ...b, database: b.database ?? sm.database } }
+    })
+    options.shardMode = { database: sm.database, shards }
+  }
+  return options
 }
 
 /** mysql://user:password@host:port/db → the backend and, when the URL names one, its database. */

@@ -26,6 +26,11 @@
  * statements, user variables, GET_LOCK, temporary tables, LOCK TABLES, SQL_CALC_FOUND_ROWS, XA,
  * or a generated insert id during the next few statements (LAST_INSERT_ID()). Session variables
  * set with SET are recorded and replayed on whatever connection serves the next statement.
+ *
+ * ## Shard mode
+ * A session whose default database is the shard-mode database (SqlFrontOptions.shardMode) hands
+ * its statements to a ShardSession (shard-session.ts), which plans each one and runs it on one
+ * connection per shard; the SET bookkeeping above is shared.
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
@@ -41,6 +46,9 @@ import { authMoreDataPacket, authSwitchPacket, greetingPacket, parseHandshakeRes
 import { PacketParser } from './packet-parser.js'
 import { PacketWriter } from './packet-writer.js'
 import { errPacket, okPacket, type SqlError } from './packets.js'
+import { replaySessionState } from './session-replay.js'
+import { BrokenReply, ShardSession, type ShardContext, type ShardHost } from './shard-session.js'
+import { unsupported } from '../../router/sql/shard-errors.js'
 import { Cap, Com, DEFAULT_COLLATION, Status } from './protocol.js'
 import type { ResponseKind, ResponseSummary } from './response-tracker.js'
 import * as E from './sql-errors.js'
@@ -87,6 +95,8 @@ export interface SessionContext {
   maxPacketSize: number
   /** RSA key pair for caching_sha2 full authentication without TLS (created on first use). */
   rsaKeys(): { publicPem: string; privateKey: KeyObject }
+  /** Shard mode, when configured. */
+  shard: ShardContext | null
 }
 
 type Phase = 'handshake' | 'tls' | 'auth-switch' | 'sha2-full' | 'sha2-rsa' | 'command' | 'closed'
@@ -119,6 +129,8 @@ export class ClientSession {
   private clientWaiting = false
   /** The client socket has closed (commands still queued finish against the backend, then clean up). */
   private gone = false
+  /** Shard-mode state, created when the session first uses the shard-mode database. */
+  private shards: ShardSession | null = null
 
   constructor(
     private readonly socket: Socket,
@@ -340,6 +352,7 @@ export class ClientSession {
         return
       case Com.PING:
         if (this.held) return this.forward(p, 'simple', null)
+        if (this.shardMode()) this.status = this.shardSession().status
         return this.writeOk()
       case Com.INIT_DB: {
         const err = await this.switchDatabase(p.subarray(1).toString('utf8'), (pkt) => this.writer.write(pkt))
@@ -350,8 +363,10 @@ export class ClientSession {
         return this.query(p)
       case Com.FIELD_LIST:
         if (this.database === null) return this.writeErr(E.noDatabaseSelected())
+        if (this.shardMode()) return this.inShards(() => this.shardSession().fieldList(p))
         return this.forward(p, 'field-list', null)
       case Com.STMT_PREPARE:
+        if (this.shardMode()) return this.writeErr(unsupported('prepared statements (COM_STMT_PREPARE); use text-protocol queries'))
         return this.forward(p, 'prepare', null)
       case Com.STMT_EXECUTE:
       case Com.STMT_FETCH:
@@ -372,6 +387,10 @@ export class ClientSession {
       const err = await this.switchDatabase(effect.database, (pkt) => this.writer.write(pkt))
       if (err) this.writeErr(err)
       return
+    }
+    if (this.shardMode()) {
+      const sql = p.subarray(1).toString('utf8')
+      return this.inShards(() => this.shardSession().query(p, sql, effect))
     }
     return this.forward(p, 'query', effect)
   }
@@ -396,6 +415,10 @@ export class ClientSession {
   }
 
   private async resetConnection(): Promise<void> {
+    if (this.shards) {
+      await this.shards.close(true)
+      this.shards = null
+    }
     if (this.held) {
       // A pinned connection carries state (transaction, locks, temporary tables) that must not
       // reach another session; closing it is the simplest way to be sure.
@@ -519,22 +542,15 @@ export class ClientSession {
       this.log.info('backend unavailable', { backend: target.backend.name, err: err.message })
       return err
     }
-    // Undo what an earlier session set and this one did not (the pool only offers connections
-    // where that is possible), then replay from the first entry that differs: a later SET may depend on an earlier one
-    // (SET NAMES, then SET character_set_results).
-    for (const key of [...conn.appliedState.keys()]) {
-      if (this.vars.has(key)) continue
-      const err = await this.runSilently(conn, (c) => c.query(`SET SESSION ${key} = DEFAULT`))
-      if (err) return err
-      conn.appliedState.delete(key)
-    }
-    let replaying = false
-    for (const [key, sql] of this.vars) {
-      if (!replaying && conn.appliedState.get(key) === sql) continue
-      replaying = true
-      const err = await this.runSilently(conn, (c) => c.query(sql))
-      if (err) return err
-      conn.appliedState.set(key, sql)
+    try {
+      const err = await replaySessionState(conn, this.vars)
+      if (err) {
+        this.ctx.pool.release(conn)
+        return err
+      }
+    } catch (e) {
+      this.dropBackend(conn)
+      return e instanceof BackendError ? e.sqlError : E.backendLost()
     }
     return conn
   }
@@ -559,6 +575,14 @@ export class ClientSession {
    * OK through `relayReply`) and makes it the session's default. Returns the error to report.
    */
   private async switchDatabase(db: string, relayReply: (p: Buffer) => void): Promise<SqlError | null> {
+    if (this.shards?.holding && db !== this.database) return E.cannotSwitchBackend(db, 'open transaction on shards')
+    if (this.ctx.shard !== null && db === this.ctx.shard.database) {
+      // The shard-mode database exists on every shard under the shard's own name; nothing to check here.
+      if (this.held) return E.cannotSwitchBackend(db, this.pinReason() ?? 'pinned')
+      this.database = db
+      relayReply(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.shardSession().status, warnings: 0 }))
+      return null
+    }
     const target = this.ctx.route(db)
     const name = target.database ?? db
     if (this.held) {
@@ -601,6 +625,40 @@ export class ClientSession {
     this.ctx.pool.discard(conn)
   }
 
+  private shardMode(): boolean {
+    return this.ctx.shard !== null && this.database === this.ctx.shard.database
+  }
+
+  private shardSession(): ShardSession {
+    if (this.shards === null) {
+      const host: ShardHost = {
+        log: this.log,
+        pool: this.ctx.pool,
+        backendCaps: () => this.backendCaps,
+        collation: () => this.collation,
+        vars: () => this.vars,
+        pinned: () => this.pins.size > 0,
+        write: (pkt) => this.writer.write(pkt),
+        relay: (pkt, conn) => this.relay(pkt, conn),
+        applyEffect: (effect, conn) => this.applyEffect(effect, conn),
+      }
+      this.shards = new ShardSession(this.ctx.shard!, host)
+    }
+    return this.shards
+  }
+
+  /** Runs a shard-mode command; a reply broken after its first packet ends the connection. */
+  private async inShards(run: () => Promise<void>): Promise<void> {
+    try {
+      await run()
+    } catch (e) {
+      if (e instanceof BrokenReply) return this.fatal(e.sqlError)
+      throw e
+    } finally {
+      if (this.shards) this.status = this.shards.status
+    }
+  }
+
   private writeOk(): void {
     this.writer.write(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.status, warnings: 0 }))
   }
@@ -632,6 +690,9 @@ export class ClientSession {
   private onClose(): void {
     this.phase = 'closed'
     this.gone = true
+    const shards = this.shards
+    this.shards = null
+    if (shards) this.queue = this.queue.then(() => shards.close(false))
     if (this.active) {
       this.ctx.pool.discard(this.active)
       this.active = null

@@ -1,8 +1,9 @@
 /**
- * Entry point of the MySQL-protocol SQL front end in schema mode: clients connect to cellgate as
- * if it were MariaDB, and each session's statements go to the backend server its default
- * database maps to (sql-routing.md §2.1 "Mode A"). See client-session.ts for the per-connection
- * behaviour and the design decisions.
+ * Entry point of the MySQL-protocol SQL front end: clients connect to cellgate as if it were
+ * MariaDB. In schema mode each session's statements go to the backend server its default
+ * database maps to (sql-routing.md §2.1 "Mode A"); with `shardMode`, sessions on the shard-mode
+ * database have every statement planned and run across the shards ("Mode B", shard-session.ts).
+ * See client-session.ts for the per-connection behaviour and the design decisions.
  *
  *   const front = await startSqlFront({
  *     listen: { host: '127.0.0.1', port: 3307 },
@@ -24,6 +25,10 @@ import { BackendConnection, type BackendServer } from './backend-connection.js'
 import { BackendPool } from './backend-pool.js'
 import { ClientSession, type RoutedBackend, type SessionContext } from './client-session.js'
 import { Cap, DEFAULT_COLLATION } from './protocol.js'
+import { ShardDirectory } from './shard-directory.js'
+import type { ShardContext } from './shard-session.js'
+import { PlanCache } from '../../router/sql/plan-cache.js'
+import { novaShardSchema, type ShardSchema } from '../../router/sql/shard-schema.js'
 
 export type { SqlUser, SqlUsers } from './auth.js'
 
@@ -60,6 +65,24 @@ export interface SqlFrontOptions {
   authPlugin?: typeof NATIVE | typeof CACHING_SHA2
   /** Largest packet accepted from a client or a backend. Default 64 MiB. */
   maxPacketSize?: number
+  /** One logical database spread over several shards (shard mode). */
+  shardMode?: SqlShardMode
+}
+
+/** Shard mode: sessions on `database` are routed row by row over `shards`. */
+export interface SqlShardMode {
+  /** The logical database name clients use (nova). */
+  database: string
+  /**
+   * The shards in their fixed order: shard i gets auto_increment_offset i+1 and the increment is
+   * the number of shards, so `id % shards.length` names a row's shard. Never reorder; append only
+   * with a data migration.
+   */
+  shards: ReadonlyArray<{ name: string; backend: SqlBackend & { database: string } }>
+  /** Table rules; default: nova's main database (router/sql/shard-schema.ts). */
+  schema?: ShardSchema
+  /** Statement shapes kept in the plan cache (LRU). Default 4096. */
+  planCacheSize?: number
 }
 
 export interface SqlFront {
@@ -100,6 +123,19 @@ export async function startSqlFront(options: SqlFrontOptions, log: Logger): Prom
   const databases = new Map(Object.entries(options.databases).map(([db, b]) => [db, named(db, b)] as const))
   const fallback = named('default', options.defaultBackend)
   let rsa: { publicPem: string; privateKey: KeyObject } | null = null
+  let shard: ShardContext | null = null
+  let directory: ShardDirectory | null = null
+  if (options.shardMode) {
+    const sm = options.shardMode
+    if (sm.shards.length === 0) throw new Error('shardMode needs at least one shard')
+    directory = new ShardDirectory(
+      sm.shards.map((s) => ({ name: s.name, server: { host: s.backend.host, port: s.backend.port, user: s.backend.user, password: s.backend.password }, database: s.backend.database })),
+      { connectTimeoutMs: options.pool?.connectTimeoutMs ?? 5_000, maxPacketSize },
+      log,
+    )
+    await directory.load()
+    shard = { database: sm.database, directory, schema: sm.schema ?? novaShardSchema, cache: new PlanCache(sm.planCacheSize ?? 4096) }
+  }
   const ctx: SessionContext = {
     log,
     users: options.users,
@@ -109,6 +145,7 @@ export async function startSqlFront(options: SqlFrontOptions, log: Logger): Prom
     authPlugin: options.authPlugin ?? NATIVE,
     tls,
     maxPacketSize,
+    shard,
     rsaKeys: () => {
       if (!rsa) {
         const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -133,7 +170,13 @@ export async function startSqlFront(options: SqlFrontOptions, log: Logger): Prom
     })
   })
   const port = (server.address() as AddressInfo).port
-  log.info('SQL front end listening', { host: options.listen.host, port, backends: databases.size + 1, tls: tls !== null })
+  log.info('SQL front end listening', {
+    host: options.listen.host,
+    port,
+    backends: databases.size + 1,
+    tls: tls !== null,
+    ...(shard ? { shardMode: shard.database, shards: shard.directory.shards.length } : {}),
+  })
   return {
     port,
     async close() {
@@ -141,6 +184,7 @@ export async function startSqlFront(options: SqlFrontOptions, log: Logger): Prom
       for (const s of sessions) s.shutdown()
       await closed
       await pool.close()
+      directory?.close()
     },
   }
 }

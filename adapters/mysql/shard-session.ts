@@ -1,0 +1,474 @@
+/**
+ * Shard mode for one client session (sql-routing.md §2 "Mode B"): every statement is planned by
+ * the pure router (router/sql/plan.ts), run on the planned shards, and answered with one coherent
+ * reply:
+ * - one shard: its reply relayed raw, packet by packet (the hot path; nothing decoded);
+ * - a scatter read: each shard's text result set decoded, merged (router/sql/merge.ts) and
+ *   re-encoded as one result set with the first shard's column definitions;
+ * - a multi-shard write: the OK packets combined (affected rows and warnings added up);
+ * - DDL and reference-table writes: every shard in order, stopping at the first error, whose
+ *   message then says which shards already applied the statement;
+ * - errors keep the server's code and SQLSTATE; cellgate's own are 9101–9104 (shard-errors.ts).
+ *
+ * Connections: one backend connection per shard, taken from the shared pool when a statement
+ * needs that shard and given back as soon as the shard holds no transaction and the session no
+ * pinned state. Each carries the session's SET statements plus the shard's
+ * `auto_increment_increment = N, auto_increment_offset = i+1` (§2.7: ids unique across shards,
+ * and `id % N` names the shard). Transactions are tracked from status flags by the TxTracker.
+ */
+import type { Logger } from '../log/logger.js'
+import { mergeRows, type Row } from '../../router/sql/merge.js'
+import type { PlanCache } from '../../router/sql/plan-cache.js'
+import { planStatement, withSequenceIds, type Plan, type ShardId } from '../../router/sql/plan.js'
+import type { SessionEffect } from '../../router/sql/session-statement.js'
+import { CROSS_SHARD_WRITE, unsupported } from '../../router/sql/shard-errors.js'
+import type { ShardSchema } from '../../router/sql/shard-schema.js'
+import { TxTracker } from '../../router/sql/tx-tracker.js'
+import { BackendError, type BackendConnection } from './backend-connection.js'
+import type { BackendPool } from './backend-pool.js'
+import { errPacket, okPacket, type OkFields, type SqlError } from './packets.js'
+import { Com, Status } from './protocol.js'
+import type { ResponseKind, ResponseSummary } from './response-tracker.js'
+import { combineOk, decodeReply, encodeResultSet, type DecodedReply, type ResultRows } from './result-set.js'
+import type { ShardDirectory } from './shard-directory.js'
+import { replaySessionState } from './session-replay.js'
+import { backendLost } from './sql-errors.js'
+
+/** What a front end shares between its shard-mode sessions. */
+export interface ShardContext {
+  /** The logical database whose sessions are in shard mode. */
+  readonly database: string
+  readonly directory: ShardDirectory
+  readonly schema: ShardSchema
+  readonly cache: PlanCache
+}
+
+/** What a shard session needs from its client session. */
+export interface ShardHost {
+  readonly log: Logger
+  readonly pool: BackendPool
+  backendCaps(): number
+  collation(): number
+  /** The session's SET statements, by state key, in order. */
+  vars(): ReadonlyMap<string, string>
+  /** Something besides a transaction keeps the session on its connections (user variables, locks). */
+  pinned(): boolean
+  write(payload: Buffer): void
+  /** Writes a relayed backend packet, pausing that backend while the client is slow. */
+  relay(payload: Buffer, conn: BackendConnection): void
+  applyEffect(effect: SessionEffect, conn: BackendConnection): void
+}
+
+/** A reply could not be completed after part of it reached the client: the connection must end. */
+export class BrokenReply extends Error {
+  constructor(readonly sqlError: SqlError) {
+    super(sqlError.message)
+  }
+}
+
+/** Statements after a generated insert id during which its shard connection is kept (LAST_INSERT_ID()). */
+const INSERT_ID_STICKY_STATEMENTS = 5
+
+type Collected = { readonly shard: ShardId; readonly reply: DecodedReply; readonly status: number }
+
+const queryPayload = (sql: string): Buffer => Buffer.concat([Buffer.from([Com.QUERY]), Buffer.from(sql, 'utf8')])
+
+export class ShardSession {
+  private readonly held = new Map<ShardId, BackendConnection>()
+  private readonly tx: TxTracker
+  private lastShard: ShardId | null = null
+  /** BEGIN / START TRANSACTION seen and not yet ended: the client believes a transaction is open. */
+  private begun = false
+  private stickyShard: ShardId | null = null
+  private sticky = 0
+  /** Status flags the client last saw (local OKs reuse them). */
+  status: number = Status.AUTOCOMMIT
+
+  constructor(
+    private readonly ctx: ShardContext,
+    private readonly host: ShardHost,
+  ) {
+    this.tx = new TxTracker(ctx.directory.shards.map((s) => s.id))
+  }
+
+  /** Shard connections are held (an open transaction or pinned state). */
+  get holding(): boolean {
+    return this.held.size > 0
+  }
+
+  plan(sql: string): Plan {
+    return planStatement(sql, {
+      schema: this.ctx.schema,
+      map: this.ctx.directory,
+      session: { writeShard: this.tx.writeShard, lastShard: this.lastShard },
+      cache: this.ctx.cache,
+      database: this.ctx.database,
+    })
+  }
+
+  /** Runs one COM_QUERY (`payload`, its text `sql`) and writes the reply. */
+  async query(payload: Buffer, sql: string, effect: SessionEffect): Promise<void> {
+    const plan = this.plan(sql)
+    try {
+      switch (plan.kind) {
+        case 'error':
+          return this.writeErr(plan)
+        case 'session':
+          return await this.session(payload, effect)
+        case 'transaction':
+          return await this.transaction(plan, payload)
+        default:
+          return await this.execute(plan, payload, sql, effect)
+      }
+    } finally {
+      this.settle()
+    }
+  }
+
+  /** COM_FIELD_LIST: the table's columns are the same on every shard. */
+  async fieldList(payload: Buffer): Promise<void> {
+    const shard = this.lastShard ?? this.ctx.directory.shards[0]!.id
+    try {
+      await this.relayOn(shard, payload, 'field-list')
+    } finally {
+      this.settle()
+    }
+  }
+
+  // ---- statement kinds ----
+
+  /** SET: run on one shard (its reply relayed), then on every other held shard connection. */
+  private async session(payload: Buffer, effect: SessionEffect): Promise<void> {
+    const shard = this.lastShard ?? this.ctx.directory.shards[0]!.id
+    const s = await this.relayOn(shard, payload, 'query')
+    if (s === null || s.error !== null) return
+    const first = this.held.get(shard)!
+    this.host.applyEffect(effect, first)
+    for (const [other, conn] of this.held) {
+      if (other === shard) continue
+      const r = await this.silently(other, conn, payload)
+      if (r === null || r.error === null) this.host.applyEffect(effect, conn)
+    }
+  }
+
+  private async transaction(plan: Plan & { kind: 'transaction' }, payload: Buffer): Promise<void> {
+    const endpoints = this.tx.endpoints(plan)
+    this.tx.admit(plan)
+    if (plan.verb === 'begin') this.begun = true
+    if (plan.verb === 'commit' || plan.verb === 'rollback') this.begun = false
+    if (endpoints.length === 0) {
+      // Nothing open on any shard (e.g. the ROLLBACK SQLAlchemy sends on every pool return).
+      this.status = this.clientStatus(this.status)
+      this.host.write(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.status, warnings: 0 }))
+      return
+    }
+    if (endpoints.length === 1) {
+      await this.relayOn(endpoints[0]!, payload, 'query')
+      return
+    }
+    let error: SqlError | null = null
+    let last = this.status
+    for (const shard of endpoints) {
+      if (error !== null && plan.verb === 'commit') {
+        // The write shard comes last: once anything failed, it must not commit.
+        await this.silently(shard, this.held.get(shard) ?? null, queryPayload('ROLLBACK'))
+        continue
+      }
+      const r = await this.collect(shard, payload)
+      last = r.status
+      if (r.reply.kind === 'err' && error === null) error = r.reply.error
+    }
+    if (error !== null) return this.writeErr(error)
+    this.status = this.clientStatus(last)
+    this.host.write(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.status, warnings: 0 }))
+  }
+
+  private async execute(plan: Exclude<Plan, { kind: 'error' | 'session' | 'transaction' }>, payload: Buffer, sql: string, effect: SessionEffect): Promise<void> {
+    const admission = this.tx.admit(plan)
+    if (!admission.ok) {
+      if (admission.error.code === CROSS_SHARD_WRITE) await this.rollbackAll()
+      return this.writeErr(admission.error)
+    }
+    if ((plan.kind === 'single' || plan.kind === 'shards') && plan.records.length > 0) {
+      const err = await this.ctx.directory.record(plan.records)
+      if (err) return this.writeErr(err)
+    }
+    for (const [shard, statements] of admission.prelude) {
+      for (const s of statements) {
+        const r = await this.collect(shard, queryPayload(s))
+        if (r.reply.kind === 'err') return this.writeErr(r.reply.error)
+      }
+    }
+    switch (plan.kind) {
+      case 'single': {
+        const s = await this.relayOn(plan.shard, plan.sql === null ? payload : queryPayload(plan.sql), 'query')
+        if (s === null || s.error !== null) return
+        this.host.applyEffect(effect, this.held.get(plan.shard)!)
+        if (s.ok && s.ok.lastInsertId > 0) {
+          this.stickyShard = plan.shard
+          this.sticky = INSERT_ID_STICKY_STATEMENTS
+        }
+        return
+      }
+      case 'shards':
+      case 'all': {
+        const shards = plan.kind === 'shards' ? plan.shards : this.ctx.directory.shards.map((s) => s.id)
+        const textFor = (shard: ShardId): Buffer => {
+          const own = plan.kind === 'shards' ? plan.perShard?.get(shard) : undefined
+          return own !== undefined ? queryPayload(own) : plan.sql !== null ? queryPayload(plan.sql) : payload
+        }
+        const results = await Promise.all(shards.map((s) => this.collect(s, textFor(s))))
+        if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge)
+        return await this.replyScatterWrite(results)
+      }
+      case 'all-in-order':
+        return await this.broadcast(plan, payload, sql)
+    }
+  }
+
+  /** A scatter read: one result set from all the shards' result sets. */
+  private replyMerged(results: readonly Collected[], merge: Extract<Plan, { kind: 'all' }>['merge'] & { kind: 'rows' }): void {
+    const err = results.find((r) => r.reply.kind === 'err')
+    if (err && err.reply.kind === 'err') return this.writeErr(err.reply.error)
+    const sets = results.map((r) => r.reply).filter((r): r is ResultRows => r.kind === 'rows')
+    if (sets.length !== results.length) return this.writeErr(unsupported('the shards answered a read with something other than rows'))
+    const merged = mergeRows(sets, merge)
+    if (!merged.ok) return this.writeErr(unsupported(`cannot merge the shards' rows: ${merged.reason}`))
+    const status = this.clientStatus(results[results.length - 1]!.status)
+    this.status = status
+    const warnings = Math.min(0xffff, sets.reduce((n, s) => n + s.warnings, 0))
+    for (const p of encodeResultSet(sets[0]!.defs.slice(0, merged.columns.length), merged.rows as Row[], status, warnings)) this.host.write(p)
+  }
+
+  /**
+   * A write that ran on several shards. Inside a transaction, shards that matched no rows leave it
+   * (rolled back: they changed nothing); more than one shard with matched rows is error 9101 and
+   * the whole transaction is rolled back.
+   */
+  private async replyScatterWrite(results: readonly Collected[]): Promise<void> {
+    const err = results.find((r) => r.reply.kind === 'err')
+    if (err && err.reply.kind === 'err') return this.writeErr(err.reply.error)
+    const oks: OkFields[] = []
+    const matched = new Map<ShardId, number>()
+    for (const r of results) {
+      if (r.reply.kind !== 'ok') return this.writeErr(unsupported('a write answered with rows'))
+      oks.push(r.reply.ok)
+      matched.set(r.shard, r.reply.matched)
+    }
+    const inTransaction = results.some((r) => r.status & Status.IN_TRANS)
+    if (inTransaction && results.length > 1) {
+      const settled = this.tx.settleScatterWrite(matched)
+      if (settled.error) {
+        await this.rollbackAll()
+        return this.writeErr(settled.error)
+      }
+      for (const shard of settled.release) {
+        const conn = this.held.get(shard)
+        if (conn) await this.silently(shard, conn, queryPayload('ROLLBACK'))
+      }
+    }
+    const last = results[results.length - 1]!.status
+    this.status = this.clientStatus(last)
+    this.host.write(okPacket(combineOk(oks, this.status)))
+  }
+
+  /** DDL and reference-table writes: every shard, in order, stopping at the first error. */
+  private async broadcast(plan: Plan & { kind: 'all-in-order' }, payload: Buffer, sql: string): Promise<void> {
+    let text = payload
+    let ids: number[] | null = null
+    if (plan.sequence !== null) {
+      const got = await this.ctx.directory.sequence(plan.sequence.table, plan.sequence.count)
+      if (!Array.isArray(got)) return this.writeErr(got)
+      ids = got
+      text = queryPayload(withSequenceIds(sql, plan.sequence, got))
+    }
+    const shards = this.ctx.directory.shards.map((s) => s.id)
+    const done: Collected[] = []
+    for (const shard of shards) {
+      const r = await this.collect(shard, text)
+      if (r.reply.kind === 'err') {
+        const e = r.reply.error
+        if (done.length === 0) return this.writeErr(e)
+        const rest = shards.slice(done.length + 1)
+        const progress = `cellgate: applied on shard ${done.map((d) => d.shard).join(', ')}; failed on shard ${shard}${rest.length ? `; not run on shard ${rest.join(', ')}` : ''}`
+        return this.writeErr({ ...e, message: `${e.message} (${progress})` })
+      }
+      done.push(r)
+    }
+    const status = this.clientStatus(done[done.length - 1]!.status)
+    this.status = status
+    const first = done[0]!.reply
+    if (first.kind === 'rows') {
+      // Maintenance statements (CHECK/ANALYZE TABLE …) report per shard: all their rows, in shard order.
+      const rows = done.flatMap((d) => (d.reply.kind === 'rows' ? d.reply.rows : []))
+      for (const p of encodeResultSet(first.defs, rows, status, 0)) this.host.write(p)
+      return
+    }
+    const ok = first.kind === 'ok' ? first.ok : { affectedRows: 0, lastInsertId: 0, status, warnings: 0 }
+    // Reference rows are copies: the client wrote them once, with the sequence's ids.
+    this.host.write(okPacket({ affectedRows: ok.affectedRows, lastInsertId: ids?.[0] ?? ok.lastInsertId, status, warnings: ok.warnings }))
+  }
+
+  // ---- connections ----
+
+  /** The session's connection to `shard`, taken from the pool and brought up to date if needed. */
+  private async conn(shard: ShardId): Promise<BackendConnection | SqlError> {
+    const held = this.held.get(shard)
+    if (held && !held.closed) return held
+    const target = this.ctx.directory.target(shard)
+    const want = new Map(this.host.vars())
+    want.set('auto_increment_increment', `SET SESSION auto_increment_increment = ${this.ctx.directory.increment}`)
+    want.set('auto_increment_offset', `SET SESSION auto_increment_offset = ${target.offset}`)
+    let conn: BackendConnection
+    try {
+      conn = await this.host.pool.acquire(target.server, this.host.backendCaps(), this.host.collation(), want)
+    } catch (e) {
+      const s = target.server
+      const err = e instanceof BackendError ? e.sqlError : { code: 2003, sqlState: 'HY000', message: `Can't connect to MySQL server on '${s.host}:${s.port}' (${(e as Error).message})` }
+      this.host.log.info('shard unavailable', { shard, err: err.message })
+      return { ...err, message: `${err.message} (cellgate: shard ${shard})` }
+    }
+    try {
+      const err = await replaySessionState(conn, want)
+      if (err === null && conn.database !== target.database) {
+        const s = await conn.initDb(target.database)
+        if (s.error) {
+          this.host.pool.release(conn)
+          return s.error
+        }
+        conn.database = target.database
+      }
+      if (err !== null) {
+        this.host.pool.release(conn)
+        return err
+      }
+    } catch (e) {
+      this.host.pool.discard(conn)
+      return e instanceof BackendError ? e.sqlError : backendLost()
+    }
+    this.held.set(shard, conn)
+    return conn
+  }
+
+  /** Runs `payload` on `shard` and relays its reply raw; null when it failed (the error is written). */
+  private async relayOn(shard: ShardId, payload: Buffer, kind: ResponseKind): Promise<ResponseSummary | null> {
+    const conn = await this.conn(shard)
+    if (!isConnection(conn)) {
+      this.writeErr(conn)
+      return null
+    }
+    let sent = 0
+    let s: ResponseSummary
+    try {
+      s = await conn.request(payload, kind, (p) => {
+        sent++
+        this.host.relay(p, conn)
+      })
+    } catch (e) {
+      this.lose(shard, conn)
+      const err = e instanceof BackendError ? e.sqlError : backendLost()
+      if (sent > 0) throw new BrokenReply(err)
+      this.writeErr(err)
+      return null
+    }
+    this.lastShard = shard
+    this.tx.observe(shard, s.status)
+    this.status = this.clientStatus(s.status)
+    return s
+  }
+
+  /** Runs `payload` on `shard` and keeps its whole reply for merging. */
+  private async collect(shard: ShardId, payload: Buffer): Promise<Collected> {
+    const conn = await this.conn(shard)
+    if (!isConnection(conn)) return { shard, reply: { kind: 'err', error: conn }, status: this.status }
+    const packets: Buffer[] = []
+    try {
+      const s = await conn.request(payload, 'query', (p) => packets.push(Buffer.from(p)))
+      this.tx.observe(shard, s.status)
+      if (s.status & Status.MORE_RESULTS_EXISTS) {
+        return { shard, reply: { kind: 'err', error: unsupported('several result sets from one statement') }, status: s.status }
+      }
+      return { shard, reply: decodeReply(packets), status: s.status }
+    } catch (e) {
+      this.lose(shard, conn)
+      return { shard, reply: { kind: 'err', error: e instanceof BackendError ? e.sqlError : backendLost() }, status: this.status }
+    }
+  }
+
+  /** A bookkeeping statement whose reply the client does not see (ROLLBACK of a released shard). */
+  private async silently(shard: ShardId, conn: BackendConnection | null, payload: Buffer): Promise<ResponseSummary | null> {
+    if (conn === null) return null
+    try {
+      const s = await conn.request(payload, 'query', () => {})
+      this.tx.observe(shard, s.status)
+      return s
+    } catch {
+      this.lose(shard, conn)
+      return null
+    }
+  }
+
+  /** Rolls back every shard the session holds (after error 9101, or when the client leaves). */
+  private async rollbackAll(): Promise<void> {
+    for (const [shard, conn] of [...this.held]) await this.silently(shard, conn, queryPayload('ROLLBACK'))
+    // Forget BEGIN and savepoints too: the transaction is over on every shard.
+    this.tx.admit({ statement: 'rollback', tables: [], kind: 'transaction', verb: 'rollback', savepoint: null })
+    this.begun = false
+    this.status = this.clientStatus(this.status & ~Status.IN_TRANS)
+  }
+
+  /** A connection that failed: its transaction is gone with it. */
+  private lose(shard: ShardId, conn: BackendConnection): void {
+    if (this.held.get(shard) === conn) this.held.delete(shard)
+    this.host.pool.discard(conn)
+    this.tx.observe(shard, this.status & ~Status.IN_TRANS)
+  }
+
+  /** Gives back every connection that holds no transaction, unless the session is pinned. */
+  private settle(): void {
+    if (this.sticky > 0) this.sticky--
+    if (this.sticky === 0) this.stickyShard = null
+    if (this.host.pinned()) return
+    for (const [shard, conn] of [...this.held]) {
+      if (conn.closed) {
+        this.held.delete(shard)
+        continue
+      }
+      if (conn.busy || conn.status & Status.IN_TRANS || shard === this.stickyShard) continue
+      this.held.delete(shard)
+      this.host.pool.release(conn)
+    }
+  }
+
+  /** The flags the client sees: the last reply's, with IN_TRANS when any shard (or BEGIN) holds a transaction. */
+  private clientStatus(last: number): number {
+    const open = this.begun || [...this.held.values()].some((c) => c.status & Status.IN_TRANS)
+    return (last & ~(Status.IN_TRANS | Status.MORE_RESULTS_EXISTS)) | (open ? Status.IN_TRANS : 0)
+  }
+
+  private writeErr(e: SqlError): void {
+    this.host.write(errPacket(e))
+  }
+
+  /** Reset (COM_RESET_CONNECTION) or the client left: roll back and give back, or close, every connection. */
+  async close(discard: boolean): Promise<void> {
+    for (const [shard, conn] of [...this.held]) {
+      this.held.delete(shard)
+      if (discard || conn.busy || conn.closed) {
+        this.host.pool.discard(conn)
+        continue
+      }
+      try {
+        const s = await conn.query('ROLLBACK')
+        if (s.error || s.status & Status.IN_TRANS) this.host.pool.discard(conn)
+        else this.host.pool.release(conn)
+      } catch {
+        this.host.pool.discard(conn)
+      }
+    }
+  }
+}
+
+function isConnection(x: BackendConnection | SqlError): x is BackendConnection {
+  return !('code' in x && 'sqlState' in x)
+}
