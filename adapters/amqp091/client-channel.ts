@@ -154,7 +154,7 @@ export class ClientChannel implements UpstreamChannelHandler {
       case 'exchange.delete':
         return this.viaBroker([this.home], async ([up]) => {
           await up!.deleteExchange(m.args.exchange, m.args.ifUnused)
-          up!.connection.knownExchanges.delete(m.args.exchange)
+          up!.knownExchanges.delete(m.args.exchange)
           this.owner.topology.exchangeDeleted(m.args.exchange)
           if (!m.args.nowait) this.reply({ name: 'exchange.delete-ok', args: {} })
         })
@@ -480,7 +480,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (exchangeKnown(up, exchange, this.owner.topology)) return
     const decl = this.owner.topology.exchanges.get(exchange)!
     await up.assertExchange(decl.name, decl.type, decl)
-    up.connection.knownExchanges.add(exchange)
+    up.knownExchanges.add(exchange)
   }
 
   /**
@@ -628,8 +628,8 @@ export class ClientChannel implements UpstreamChannelHandler {
       } else {
         const decl = { name: a.exchange, type: a.type, durable: a.durable, autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments }
         await up!.assertExchange(a.exchange, a.type, decl)
-        for (const leg of this.legs.values()) if (leg !== up && leg.connection.knownExchanges.has(a.exchange)) await leg.assertExchange(a.exchange, a.type, decl)
-        up!.connection.knownExchanges.add(a.exchange)
+        for (const leg of this.legs.values()) if (leg !== up && leg.knownExchanges.has(a.exchange)) await leg.assertExchange(a.exchange, a.type, decl)
+        up!.knownExchanges.add(a.exchange)
         this.owner.topology.exchangeDeclared(decl)
       }
       if (!a.nowait) this.reply({ name: 'exchange.declare-ok', args: {} })
@@ -721,7 +721,7 @@ export class ClientChannel implements UpstreamChannelHandler {
 
 /** The default exchange, amq.* and exchanges the client never declared need no declare on the way. */
 function exchangeKnown(up: UpstreamChannel, exchange: string, topology: TopologyRecord): boolean {
-  return exchange === '' || up.connection.knownExchanges.has(exchange) || !topology.exchanges.has(exchange)
+  return exchange === '' || up.knownExchanges.has(exchange) || !topology.exchanges.has(exchange)
 }
 
 function outcomeOf(cells: number, parked: boolean): PublishOutcome {

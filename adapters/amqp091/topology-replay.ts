@@ -20,7 +20,6 @@ export async function replay(t: TopologyRecord, conn: UpstreamConnection, log: L
       `exchange ${e.name}`,
       async (ch) => {
         await ch.assertExchange(e.name, e.type, e)
-        conn.knownExchanges.add(e.name)
       },
     ]),
     ...[...t.queues.values()]

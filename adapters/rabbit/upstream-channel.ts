@@ -31,6 +31,13 @@ export class UpstreamChannel {
   private done = false
   /** Closed because the broker connection went away (not by a channel error): work on it can be redone. */
   lostWithConnection = false
+  /**
+   * Exchanges the client declared that were declared on this broker channel too. Per channel, as
+   * oslo itself declares once per channel: an exchange can vanish behind a shared connection's
+   * back (an auto-delete fanout exchange whose last queue went), and a cache wider than the
+   * channel would then publish into a 404.
+   */
+  readonly knownExchanges = new Set<string>()
 
   private constructor(
     readonly connection: UpstreamConnection,

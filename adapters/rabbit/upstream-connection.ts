@@ -20,8 +20,6 @@ export class UpstreamConnection {
   private alive = true
   blocked = false
   openChannels = 0
-  /** Exchanges declared through this connection: publishing or binding there needs no declare first. */
-  readonly knownExchanges = new Set<string>()
   private readonly lostCallbacks: Array<() => void> = []
 
   constructor(
