@@ -1,19 +1,13 @@
-import type { HrTime } from '@opentelemetry/api'
-
 /**
- * The front end stamps messages with process.hrtime.bigint() (monotonic, cheap); spans need wall
- * time. One anchor taken at load maps the first onto the second: both clocks tick at the same
- * rate, so the offset holds for the life of the process (NTP steps move Date, not this anchor,
- * which is what a duration wants).
+ * The front end stamps messages with process.hrtime.bigint() (monotonic, cheap); spans take
+ * their times as milliseconds on the performance clock (the SDK adds timeOrigin). One anchor
+ * taken at load maps the first onto the second: both are monotonic and tick at the same rate.
+ * Number arithmetic, not BigInt division: this runs per sampled span.
  */
-const anchorNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint()
+const anchorHr = process.hrtime.bigint()
+const anchorPerfMs = performance.now()
 
-export function epochOf(monotonic: bigint): HrTime {
-  const ns = monotonic + anchorNs
-  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)]
-}
-
-/** Seconds elapsed since a process.hrtime.bigint() reading. */
-export function secondsSince(monotonic: bigint): number {
-  return Number(process.hrtime.bigint() - monotonic) / 1e9
+/** A process.hrtime.bigint() reading as a performance.now() value (ms), for span start times. */
+export function perfMsOf(monotonic: bigint): number {
+  return anchorPerfMs + Number(monotonic - anchorHr) / 1e6
 }

@@ -1,33 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api'
-import {
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_DESTINATION_TEMPORARY,
-  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
-  ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
-  ATTR_MESSAGING_OPERATION_NAME,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
-  ATTR_MESSAGING_SYSTEM,
-  MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
-  MESSAGING_OPERATION_TYPE_VALUE_RECEIVE,
-  MESSAGING_OPERATION_TYPE_VALUE_SEND,
-  MESSAGING_SYSTEM_VALUE_RABBITMQ,
-} from '@opentelemetry/semantic-conventions/incubating'
 import type { FieldTable } from '../amqp091/field-table.js'
 import type { DeliveryFacts, PublishFacts, PublishOutcome } from '../amqp091/observer-port.js'
-import { epochOf } from './clock.js'
+import { perfMsOf } from './clock.js'
 import type { DestinationLabels } from './destination-labels.js'
 import { extractContext, headersWith, isSampled } from './trace-carrier.js'
-
-/** cellgate's own span attributes, next to the messaging semantic conventions. */
-export const ATTR_CELL = 'cellgate.cell'
-export const ATTR_REGION = 'cellgate.region'
-export const ATTR_ROUTE_WHY = 'cellgate.route.why'
-export const ATTR_ROUTE_OUTCOME = 'cellgate.route.outcome'
-export const ATTR_OSLO_KIND = 'cellgate.oslo.kind'
-export const ATTR_OSLO_TOPIC = 'cellgate.oslo.topic'
-export const ATTR_CONNECTION = 'cellgate.connection'
-export const ATTR_VHOST = 'cellgate.vhost'
 
 export type RegionOf = (cell: string) => string | undefined
 
@@ -54,6 +30,7 @@ export interface PublishTrace {
 export class MessageTracer {
   constructor(
     private readonly tracer: Tracer,
+    private readonly drawRoot: () => boolean,
     private readonly regionOf: RegionOf = () => undefined,
   ) {}
 
@@ -66,19 +43,17 @@ export class MessageTracer {
     if (parent === undefined && callParent !== undefined) parent = trace.setSpanContext(ROOT_CONTEXT, callParent)
     // A reply whose call was not traced is not a trace of its own: it would be an orphan half.
     if (parent === undefined && isReply) return undefined
+    // A new trace: decided here, cheaply, and only a sampled one reaches the SDK.
+    if (parent === undefined && !this.drawRoot()) return undefined
     const receive = this.tracer.startSpan(`receive ${labels.topic}`, { kind: SpanKind.CONSUMER }, parent ?? ROOT_CONTEXT)
     if (!receive.isRecording()) return undefined
-    const base = messagingAttributes(p.exchange, p.routingKey, p.body.length, labels, msgId)
+    const base = messagingAttributes(p.exchange, p.routingKey, p.body.length, labels, msgId, 'receive', 'receive')
+    base['cellgate.connection'] = p.connection
+    base['cellgate.vhost'] = p.vhost
     receive.setAttributes(base)
-    receive.setAttributes({
-      [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_RECEIVE,
-      [ATTR_MESSAGING_OPERATION_NAME]: 'receive',
-      [ATTR_CONNECTION]: p.connection,
-      [ATTR_VHOST]: p.vhost,
-    })
     const ctx = trace.setSpan(ROOT_CONTEXT, receive)
     const route = this.tracer.startSpan(`route ${labels.topic}`, { kind: SpanKind.INTERNAL }, ctx)
-    return new SampledPublish(this.tracer, this.regionOf, receive, route, ctx, base, labels, headersWith(p.headers, receive.spanContext()))
+    return new SampledPublish(this.tracer, this.regionOf, receive, route, ctx, p.exchange, p.routingKey, p.body.length, msgId, labels, headersWith(p.headers, receive.spanContext()))
   }
 
   /** The delivery span when the message carries a sampled context; its context otherwise undefined. */
@@ -87,20 +62,16 @@ export class MessageTracer {
     if (parent === undefined) return undefined
     const carried = trace.getSpanContext(parent)
     if (carried === undefined || !isSampled(carried)) return undefined
-    const attributes: Attributes = {
-      ...messagingAttributes(d.exchange, d.routingKey, d.body.length, labels, msgId),
-      [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
-      [ATTR_MESSAGING_OPERATION_NAME]: 'deliver',
-      [ATTR_CELL]: d.cell,
-      [ATTR_CONNECTION]: d.connection,
-      'messaging.consumer.group.name': d.consumerTag,
-      'cellgate.redelivered': d.redelivered,
-    }
+    const attributes = messagingAttributes(d.exchange, d.routingKey, d.body.length, labels, msgId, 'process', 'deliver')
+    attributes['cellgate.cell'] = d.cell
+    attributes['cellgate.connection'] = d.connection
+    attributes['messaging.consumer.group.name'] = d.consumerTag
+    attributes['cellgate.redelivered'] = d.redelivered
     const region = this.regionOf(d.cell)
-    if (region !== undefined) attributes[ATTR_REGION] = region
+    if (region !== undefined) attributes['cellgate.region'] = region
     const span = this.tracer.startSpan(
       `deliver ${labels.topic}`,
-      { kind: SpanKind.CONSUMER, startTime: epochOf(d.receivedAt), links: [{ context: carried }], attributes },
+      { kind: SpanKind.CONSUMER, startTime: perfMsOf(d.receivedAt), links: [{ context: carried }], attributes },
       parent,
     )
     span.end()
@@ -118,7 +89,10 @@ class SampledPublish implements PublishTrace {
     private readonly receive: Span,
     private readonly route: Span,
     private readonly ctx: Context,
-    private readonly base: Attributes,
+    private readonly exchange: string,
+    private readonly routingKey: string,
+    private readonly bodySize: number,
+    private readonly msgId: string | undefined,
     private readonly labels: DestinationLabels,
     readonly headers: FieldTable,
   ) {}
@@ -128,7 +102,7 @@ class SampledPublish implements PublishTrace {
   }
 
   routed(cells: readonly string[], outcome: PublishOutcome, why: string): void {
-    const attrs: Attributes = { [ATTR_CELL]: cells.join(','), [ATTR_ROUTE_OUTCOME]: outcome, [ATTR_ROUTE_WHY]: why }
+    const attrs: Attributes = { 'cellgate.cell': cells.length === 1 ? cells[0]! : cells.join(','), 'cellgate.route.outcome': outcome, 'cellgate.route.why': why }
     this.route.setAttributes(attrs)
     this.receive.setAttributes(attrs)
     if (outcome === 'refused') this.route.setStatus({ code: SpanStatusCode.ERROR, message: why })
@@ -142,14 +116,10 @@ class SampledPublish implements PublishTrace {
       existing.addEvent('resent')
       return
     }
-    const attributes: Attributes = {
-      ...this.base,
-      [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_SEND,
-      [ATTR_MESSAGING_OPERATION_NAME]: 'publish',
-      [ATTR_CELL]: cell,
-    }
+    const attributes = messagingAttributes(this.exchange, this.routingKey, this.bodySize, this.labels, this.msgId, 'send', 'publish')
+    attributes['cellgate.cell'] = cell
     const region = this.regionOf(cell)
-    if (region !== undefined) attributes[ATTR_REGION] = region
+    if (region !== undefined) attributes['cellgate.region'] = region
     this.sends.set(cell, this.tracer.startSpan(`send ${this.labels.topic}`, { kind: SpanKind.PRODUCER, attributes }, this.ctx))
   }
 
@@ -175,16 +145,32 @@ class SampledPublish implements PublishTrace {
   }
 }
 
-function messagingAttributes(exchange: string, routingKey: string, bodySize: number, labels: DestinationLabels, msgId: string | undefined): Attributes {
+/**
+ * The messaging semantic conventions (semconv 1.45 incubating names) plus cellgate's labels.
+ * Keys are written out, not taken from the semconv constants: an object literal with constant
+ * keys is built from a boilerplate, one with computed keys is not (about 1 µs per span here);
+ * test/unit/otel-parts.test.ts checks the names against the package's constants.
+ */
+function messagingAttributes(
+  exchange: string,
+  routingKey: string,
+  bodySize: number,
+  labels: DestinationLabels,
+  msgId: string | undefined,
+  operationType: 'receive' | 'send' | 'process',
+  operationName: string,
+): Attributes {
   const a: Attributes = {
-    [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_VALUE_RABBITMQ,
-    [ATTR_MESSAGING_DESTINATION_NAME]: exchange === '' ? routingKey || 'amq.default' : routingKey === '' ? exchange : `${exchange}:${routingKey}`,
-    [ATTR_MESSAGING_MESSAGE_BODY_SIZE]: bodySize,
-    [ATTR_OSLO_KIND]: labels.kind,
-    [ATTR_OSLO_TOPIC]: labels.topic,
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': operationType,
+    'messaging.operation.name': operationName,
+    'messaging.destination.name': exchange === '' ? routingKey || 'amq.default' : routingKey === '' ? exchange : `${exchange}:${routingKey}`,
+    'messaging.message.body.size': bodySize,
+    'cellgate.oslo.kind': labels.kind,
+    'cellgate.oslo.topic': labels.topic,
   }
-  if (routingKey !== '') a[ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY] = routingKey
-  if (labels.kind === 'reply') a[ATTR_MESSAGING_DESTINATION_TEMPORARY] = true
-  if (msgId !== undefined) a[ATTR_MESSAGING_MESSAGE_CONVERSATION_ID] = msgId
+  if (routingKey !== '') a['messaging.rabbitmq.destination.routing_key'] = routingKey
+  if (labels.kind === 'reply') a['messaging.destination.temporary'] = true
+  if (msgId !== undefined) a['messaging.message.conversation_id'] = msgId
   return a
 }

@@ -96,7 +96,7 @@ class OtelObserver implements MessageObserver {
     regionOf: RegionOf | undefined,
     private readonly log: Logger,
   ) {
-    this.tracer = tracing === undefined ? undefined : new MessageTracer(tracing.tracer, regionOf)
+    this.tracer = tracing === undefined ? undefined : new MessageTracer(tracing.tracer, () => tracing.drawRoot(), regionOf)
   }
 
   publishReceived(p: PublishFacts): PublishObservation | undefined {

@@ -12,11 +12,14 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import type { TelemetryConfig } from '../../app/config-types.js'
+import { RootSampling } from './root-sampling.js'
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://127.0.0.1:4318/v1/traces'
 
 export interface Tracing {
   readonly tracer: Tracer
+  /** Decides a new root before the SDK is asked (see RootSampling); false = no trace, no span. */
+  drawRoot(): boolean
   forceFlush(): Promise<void>
   shutdown(): Promise<void>
 }
@@ -36,13 +39,17 @@ export function startTracing(cfg: TelemetryConfig['tracing'], resource: Resource
   }
   if (extraExporter !== undefined) processors.push(new SimpleSpanProcessor(extraExporter))
   if (processors.length === 0) return undefined
+  const ratio = clampRatio(cfg.sampleRatio)
+  const roots = new RootSampling(ratio)
   const provider = new BasicTracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(clampRatio(cfg.sampleRatio)) }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    idGenerator: roots,
     spanProcessors: processors,
   })
   return {
     tracer: provider.getTracer('cellgate'),
+    drawRoot: () => roots.drawRoot(),
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   }
