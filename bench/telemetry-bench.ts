@@ -1,0 +1,261 @@
+/**
+ * What telemetry costs: the same RPC round trip and publish→deliver throughput as rpc-bench,
+ * through four cellgate processes that differ only in telemetry — off (no observer at all),
+ * metrics only, tracing sampled at 1 %, tracing at 100 % — interleaved in rounds, as ratios to
+ * "off" taken within each round (adjacent in time) and then the median.
+ * Traces go by OTLP/HTTP to a sink in this process (received and dropped), so export is paid for.
+ *
+ *   npm run build && node dist/bench/telemetry-bench.js [--quick] [--rounds N] [--no-write]
+ *
+ * Writes bench/RESULTS.md between the telemetry-bench markers and bench/out/telemetry-bench.json.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { cpus, loadavg } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { connect } from 'amqplib'
+import { RpcRig, ThroughputRig, type BenchNames } from './oslo-shape.js'
+import { runWithCleanup } from './run-main.js'
+import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
+import { fmt, median, summarize } from './stats.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md')
+const OUT_DIR = join(ROOT, 'bench', 'out')
+const MARK_START = '<!-- telemetry-bench:start -->'
+const MARK_END = '<!-- telemetry-bench:end -->'
+
+interface Mode {
+  readonly name: 'off' | 'metrics' | 'trace 1%' | 'trace 100%'
+  readonly goal: number | undefined
+  readonly off: boolean
+  readonly sampleRatio: number | undefined
+}
+
+const MODES: readonly Mode[] = [
+  { name: 'off', goal: undefined, off: true, sampleRatio: undefined },
+  { name: 'metrics', goal: 0.03, off: false, sampleRatio: undefined },
+  { name: 'trace 1%', goal: 0.05, off: false, sampleRatio: 0.01 },
+  { name: 'trace 100%', goal: 0.2, off: false, sampleRatio: 1 },
+]
+
+interface Opts {
+  rounds: number
+  calls: number
+  messages: number
+  concurrency: number
+  window: number
+  writeResults: boolean
+}
+
+function parseArgs(argv: readonly string[]): Opts {
+  const quick = argv.includes('--quick')
+  const o: Opts = { rounds: quick ? 2 : 6, calls: quick ? 200 : 3000, messages: quick ? 4000 : 90_000, concurrency: 8, window: 256, writeResults: true }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const n = (): number => {
+      const v = Number(argv[++i])
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: expected a positive integer`)
+      return v
+    }
+    if (a === '--rounds') o.rounds = n()
+    else if (a === '--calls') o.calls = n()
+    else if (a === '--messages') o.messages = n()
+    else if (a === '--concurrency') o.concurrency = n()
+    else if (a === '--no-write') o.writeResults = false
+    else if (a !== '--quick') throw new Error(`unknown option ${a}`)
+  }
+  return o
+}
+
+const progress = (msg: string): void => {
+  process.stderr.write(`[telemetry-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
+}
+
+interface Running {
+  readonly mode: Mode
+  readonly child: Child
+  readonly rpc: RpcRig
+  readonly tp: ThroughputRig
+}
+
+interface RoundFigures {
+  c1p50: number
+  ccp50: number
+  ccp99: number
+  msgPerSec: number
+  cpuUsPerMsg: number | undefined
+  cpuUsPerCall: number | undefined
+}
+
+const running: Running[] = []
+const names: BenchNames[] = []
+let sinkBytes = 0
+let sinkPosts = 0
+const sink = createServer((req, res) => {
+  req.on('data', (c: Buffer) => (sinkBytes += c.length))
+  req.on('end', () => {
+    sinkPosts++
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end('{}')
+  })
+})
+
+async function start(mode: Mode, run36: string, sinkUrl: string): Promise<Running> {
+  const port = await freePort()
+  const file = join(OUT_DIR, `telemetry-bench-${process.pid}-${mode.name.replace(/\W+/g, '')}.json`)
+  const telemetry = {
+    serviceName: `cellgate-bench-${mode.name.replace(/\W+/g, '')}`,
+    tracing: mode.sampleRatio === undefined ? { exporter: 'none', sampleRatio: 0 } : { exporter: 'otlp-http', sampleRatio: mode.sampleRatio, endpoint: `${sinkUrl}/v1/traces` },
+    metrics: { prometheus: true, otlpIntervalMs: 15_000 },
+  }
+  writeFileSync(file, JSON.stringify({ listen: { amqp: { host: '127.0.0.1', port } }, admin: { enabled: false }, sql: { enabled: false }, log: { level: 'warn' }, telemetry }))
+  const child = spawnNode(`cellgate ${mode.name}`, ['dist/bench/telemetry-serve.js', '--config', file, ...(mode.off ? ['--off'] : [])], { cwd: ROOT })
+  await waitForPort(port, 15_000, () => child.alive())
+  const target = { name: 'cellgate' as const, url: `amqp://guest:guest@127.0.0.1:${port}/` }
+  const n: BenchNames = { prefix: `cgtel-${run36}-${mode.name.replace(/\W+/g, '')}`, exchange: `cgtel-${run36}-${mode.name.replace(/\W+/g, '')}-x` }
+  names.push(n)
+  const rpc = await RpcRig.open(target, n, 8)
+  const tp = await ThroughputRig.open(target, n, 1024, 500)
+  progress(`${mode.name}: cellgate pid ${child.pid} on :${port}`)
+  return { mode, child, rpc, tp }
+}
+
+async function cleanup(): Promise<void> {
+  for (const r of running) r.rpc.abort()
+  await Promise.allSettled(running.flatMap((r) => [r.rpc.close(), r.tp.close()]))
+  const queues = running.flatMap((r) => [...r.rpc.queues(), r.tp.queue])
+  if (queues.length > 0) {
+    const conn = await connect('amqp://guest:guest@127.0.0.1:5672/').catch(() => undefined)
+    if (conn !== undefined) {
+      const ch = await conn.createChannel()
+      for (const q of queues) await ch.deleteQueue(q).catch(() => undefined)
+      for (const n of names) await ch.deleteExchange(n.exchange).catch(() => undefined)
+      await conn.close().catch(() => {})
+    }
+  }
+  await Promise.allSettled(running.map((r) => r.child.stop()))
+  sink.close()
+}
+
+async function main(opts: Opts, argv: readonly string[]): Promise<void> {
+  const startedAt = new Date()
+  const load = loadavg().map((x) => Number(x.toFixed(2)))
+  mkdirSync(OUT_DIR, { recursive: true })
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
+  const run36 = Date.now().toString(36)
+  for (const m of MODES) running.push(await start(m, run36, sinkUrl))
+
+  const callsPerRound = Math.ceil(opts.calls / opts.rounds)
+  const msgsPerRound = Math.ceil(opts.messages / opts.rounds)
+  for (const r of running) {
+    await r.rpc.run(200, 1)
+    await r.rpc.run(200, opts.concurrency)
+    await r.tp.run(3000, opts.window, 60_000)
+  }
+  progress('warm-up done')
+
+  const figures = new Map<string, RoundFigures[]>(MODES.map((m) => [m.name, []]))
+  const problems: string[] = []
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = running.map((_, i) => running[(i + round) % running.length]!)
+    for (const r of order) {
+      await r.rpc.run(20, 1)
+      const c1 = await r.rpc.run(callsPerRound, 1, 8000)
+      const cpu0 = processCpuMs(r.child.pid)
+      const cc = await r.rpc.run(callsPerRound, opts.concurrency, 8000)
+      const cpu1 = processCpuMs(r.child.pid)
+      const tp = await r.tp.run(msgsPerRound, opts.window, 20_000 + msgsPerRound)
+      const cpu2 = processCpuMs(r.child.pid)
+      if (c1.errors + cc.errors > 0) problems.push(`round ${round + 1} ${r.mode.name}: ${c1.errors + cc.errors} failed calls`)
+      if (tp.lost + tp.duplicates + tp.nacked > 0) problems.push(`round ${round + 1} ${r.mode.name}: lost ${tp.lost}, dup ${tp.duplicates}, nacked ${tp.nacked}`)
+      const f: RoundFigures = {
+        c1p50: summarize(c1.latencies).p50,
+        ccp50: summarize(cc.latencies).p50,
+        ccp99: summarize(cc.latencies).p99,
+        msgPerSec: tp.msgPerSec,
+        cpuUsPerCall: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1000) / Math.max(1, cc.latencies.length) : undefined,
+        cpuUsPerMsg: cpu1 !== undefined && cpu2 !== undefined ? ((cpu2 - cpu1) * 1000) / Math.max(1, tp.delivered) : undefined,
+      }
+      figures.get(r.mode.name)!.push(f)
+      progress(`round ${round + 1}/${opts.rounds} ${r.mode.name.padEnd(10)} ${fmt(f.msgPerSec, 0)} msg/s  ${fmt(f.cpuUsPerMsg, 1)} µs/msg  call p50 c=1 ${fmt(f.c1p50, 3)} ms  c=${opts.concurrency} ${fmt(f.ccp50, 3)} ms`)
+    }
+  }
+
+  // Ratios within a round (adjacent in time), then the median over rounds.
+  const base = figures.get('off')!
+  const perRound = (name: string, pick: (f: RoundFigures) => number | undefined): number[] =>
+    figures.get(name)!.flatMap((f, i) => {
+      const a = pick(f)
+      const b = pick(base[i]!)
+      return a !== undefined && b !== undefined && b > 0 ? [a / b] : []
+    })
+  const rows = MODES.map((m) => {
+    const fs = figures.get(m.name)!
+    const med = (pick: (f: RoundFigures) => number | undefined): number | undefined => {
+      const xs = fs.map(pick).filter((x): x is number => x !== undefined)
+      return xs.length ? median(xs) : undefined
+    }
+    const tpRatio = median(perRound(m.name, (f) => f.msgPerSec))
+    const cpuRatio = median(perRound(m.name, (f) => f.cpuUsPerMsg))
+    return {
+      mode: m.name,
+      goal: m.goal,
+      msgPerSec: med((f) => f.msgPerSec),
+      tpRatio,
+      tpRange: [Math.min(...perRound(m.name, (f) => f.msgPerSec)), Math.max(...perRound(m.name, (f) => f.msgPerSec))],
+      cpuUsPerMsg: med((f) => f.cpuUsPerMsg),
+      cpuRatio,
+      cpuUsPerCall: med((f) => f.cpuUsPerCall),
+      callCpuRatio: median(perRound(m.name, (f) => f.cpuUsPerCall)),
+      c1p50: med((f) => f.c1p50),
+      c1Ratio: median(perRound(m.name, (f) => f.c1p50)),
+      ccp50: med((f) => f.ccp50),
+      ccRatio: median(perRound(m.name, (f) => f.ccp50)),
+      ccp99: med((f) => f.ccp99),
+    }
+  })
+
+  const command = `node dist/bench/telemetry-bench.js${argv.length ? ` ${argv.join(' ')}` : ''}`
+  const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
+  const verdict = (cost: number | undefined, goal: number | undefined): string => (goal === undefined || cost === undefined ? '—' : cost <= goal ? 'yes' : '**NO**')
+  const lines = [
+    '## telemetry-bench: the cost of metrics and tracing',
+    '',
+    `- Date: ${startedAt.toISOString()} (took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)`,
+    `- Machine: ${cpus().length} CPUs, load average at start ${load.join(' / ')}, Node ${process.version}; shared and noisy, so read the ratios, not the absolute numbers`,
+    `- Command: \`npm run build && ${command}\``,
+    `- Settings: ${opts.rounds} rounds, the four cellgates interleaved (order rotated per round); per round and mode ${callsPerRound} calls at 1 caller, ${callsPerRound} at ${opts.concurrency} callers, ${msgsPerRound} throughput messages (1 KiB, confirm window ${opts.window}). Ratios to **off** are taken per round, then the median (range in brackets). Tracing exports by OTLP/HTTP (batch processor) to a sink in the bench process: ${sinkPosts} POSTs, ${(sinkBytes / 1e6).toFixed(1)} MB.`,
+    '- Modes: **off** = no observer (NO_OBSERVER, the pre-telemetry path); **metrics** = telemetry on, tracing none (the default); **trace 1%** / **trace 100%** = ParentBased(TraceIdRatioBased(p)), OTLP/HTTP export.',
+    '- Cost = how much worse than off: throughput lost (1 − ratio) and cellgate CPU per message added (ratio − 1).',
+    '',
+    '| mode | msg/s | throughput ×off (range) | throughput cost | cellgate CPU µs/msg | CPU/msg cost | CPU µs/call (c=' + opts.concurrency + ') | call p50 c=1 ms (×off) | call p50 c=' + opts.concurrency + ' ms (×off) | p99 c=' + opts.concurrency + ' ms | goal | met (throughput) | met (CPU) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|',
+    ...rows.map((r) => {
+      const tpCost = r.mode === 'off' ? undefined : 1 - r.tpRatio
+      const cpuCost = r.mode === 'off' ? undefined : r.cpuRatio - 1
+      return `| ${r.mode} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.tpRatio, 3)} (${fmt(r.tpRange[0], 2)}–${fmt(r.tpRange[1], 2)}) | ${pct(tpCost)} | ${fmt(r.cpuUsPerMsg, 1)} | ${pct(cpuCost)} | ${fmt(r.cpuUsPerCall, 0)} | ${fmt(r.c1p50, 3)} (${fmt(r.c1Ratio, 2)}) | ${fmt(r.ccp50, 3)} (${fmt(r.ccRatio, 2)}) | ${fmt(r.ccp99, 3)} | ${r.goal === undefined ? '—' : `≤ ${r.goal * 100}%`} | ${verdict(tpCost, r.goal)} | ${verdict(cpuCost, r.goal)} |`
+    }),
+    '',
+    problems.length ? `Problems: ${problems.join('; ')}` : 'No call failed; no message lost, duplicated or nacked.',
+  ]
+  const section = lines.join('\n')
+  process.stdout.write(`${section}\n`)
+  writeFileSync(join(OUT_DIR, 'telemetry-bench.json'), JSON.stringify({ startedAt, load, opts, rows, figures: Object.fromEntries(figures), problems }, null, 2) + '\n')
+  if (opts.writeResults) {
+    const block = `${MARK_START}\n${section}\n${MARK_END}`
+    let text = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '# Benchmark results\n\n'
+    const s = text.indexOf(MARK_START)
+    const e = text.indexOf(MARK_END)
+    text = s >= 0 && e > s ? text.slice(0, s) + block + text.slice(e + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`
+    writeFileSync(RESULTS_MD, text)
+    progress('bench/RESULTS.md updated')
+  }
+}
+
+const argv = process.argv.slice(2)
+const opts = parseArgs(argv)
+process.exitCode = await runWithCleanup(() => main(opts, argv), cleanup, progress)
