@@ -71,6 +71,8 @@ const INSERT_ID_STICKY_STATEMENTS = 5
 
 type Collected = { readonly shard: ShardId; readonly reply: DecodedReply; readonly status: number }
 
+const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``
+
 const queryPayload = (sql: string): Buffer => Buffer.concat([Buffer.from([Com.QUERY]), Buffer.from(sql, 'utf8')])
 
 export class ShardSession {
@@ -282,10 +284,15 @@ export class ShardSession {
       ids = got
       text = queryPayload(withSequenceIds(sql, plan.sequence, got))
     }
+    const named = plan.database
+    if (named !== null && named.name !== this.ctx.database) {
+      return this.writeErr(unsupported(`ALTER DATABASE ${named.name} from a session on ${this.ctx.database} (only the shard-mode database itself)`))
+    }
     const shards = this.ctx.directory.shards.map((s) => s.id)
     const done: Collected[] = []
     for (const shard of shards) {
-      const r = await this.collect(shard, text)
+      const own = named === null ? text : queryPayload(sql.slice(0, named.start) + quoteIdent(this.ctx.directory.target(shard).database) + sql.slice(named.end))
+      const r = await this.collect(shard, own)
       if (r.reply.kind === 'err') {
         const e = r.reply.error
         if (done.length === 0) return this.writeErr(e)

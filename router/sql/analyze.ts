@@ -106,6 +106,7 @@ export function analyze(d: Digest, schema: ShardSchema): Shape {
     case 'RENAME':
     case 'TRUNCATE': {
       const rest = [w1, w2, w3]
+      if (w0 === 'ALTER' && (w1 === 'DATABASE' || w1 === 'SCHEMA')) return alterDatabase(d)
       if (rest.includes('DATABASE') || rest.includes('SCHEMA')) return err('ddl', `${w0} DATABASE (shards are separate databases; create them with the shard)`)
       if (rest.includes('TEMPORARY')) return err('ddl', 'temporary tables (they would exist on one shard connection only)')
       return { statement: 'ddl', tables: [], kind: 'broadcast', reason: 'DDL runs on every shard in order', reference: false, sequence: null, rows: 0 }
@@ -130,6 +131,24 @@ export function analyze(d: Digest, schema: ShardSchema): Shape {
       break
   }
   return err('other', `${w0 || 'this'} statements are not supported`)
+}
+
+/** Words that start an ALTER DATABASE option list (then no database is named: the default one). */
+const ALTER_DATABASE_OPTIONS = new Set(['DEFAULT', 'CHARACTER', 'CHARSET', 'COLLATE', 'COMMENT', 'READ', 'ENCRYPTION'])
+
+/**
+ * ALTER DATABASE (nova's initial migration ends with `ALTER DATABASE <db> DEFAULT CHARACTER SET
+ * utf8`): the logical database is every shard's database, so it runs on each, under the shard's
+ * own name when the statement names one. `UPGRADE DATA DIRECTORY NAME` renames databases: refused.
+ */
+function alterDatabase(d: Digest): Shape {
+  const named = d.stream[2]
+  const isName = named?.kind === 'token' && (named.token.kind === 'qident' || (named.token.kind === 'word' && !ALTER_DATABASE_OPTIONS.has(named.token.upper)))
+  if (d.stream.some((t) => t.kind === 'token' && t.token.kind === 'word' && t.token.upper === 'UPGRADE')) {
+    return err('ddl', 'ALTER DATABASE … UPGRADE DATA DIRECTORY NAME (shard databases keep their names)')
+  }
+  const base = { statement: 'ddl' as const, tables: [], kind: 'broadcast' as const, reason: "ALTER DATABASE applies to every shard's database", reference: false, sequence: null, rows: 0 }
+  return isName ? { ...base, database: 2 } : base
 }
 
 function savepointName(d: Digest, at: number): string | null {

@@ -130,6 +130,8 @@ export type Plan = PlanCommon &
         /** DDL (false) or a reference-table write (true). */
         readonly reference: boolean
         readonly sequence: SequenceRewrite | null
+        /** The database an ALTER DATABASE names (source offsets): each shard runs it with its own database there. */
+        readonly database: { readonly start: number; readonly end: number; readonly name: string } | null
         readonly reason: string
       }
     | { readonly kind: 'session' }
@@ -363,7 +365,10 @@ export function resolvePlan(shape: Shape, d: Digest, sql: string, map: ShardMap,
         const sq = shape.sequence
         sequence = { table: sq.table, count: sq.rowCloses.length, columnsAt: offsetOf(d, sq.columnsClose, sql), rowsAt: sq.rowCloses.map((r) => offsetOf(d, r, sql)) }
       }
-      return { ...common, kind: 'all-in-order', reference: shape.reference, sequence, reason: shape.reason }
+      let database: { start: number; end: number; name: string } | null = null
+      const named = shape.database === undefined ? undefined : d.stream[shape.database]
+      if (named?.kind === 'token') database = { start: named.token.start, end: named.token.end, name: named.token.text }
+      return { ...common, kind: 'all-in-order', reference: shape.reference, sequence, database, reason: shape.reason }
     }
     case 'read':
       return toPlan(common, resolveKey(shape.key, d, map), shape.lock, map, session, () => scatterRead(shape.merge, d, sql), 'shard key')

@@ -88,7 +88,15 @@ export type Shape = Common &
     /** Named locks (GET_LOCK): always the first shard, so every session sees the same locks. */
     | { readonly kind: 'lock'; readonly reason: string }
     /** DDL and reference-table writes: every shard, one at a time, in shard order. */
-    | { readonly kind: 'broadcast'; readonly reason: string; readonly reference: boolean; readonly sequence: SequenceShape | null; readonly rows: number }
+    | {
+        readonly kind: 'broadcast'
+        readonly reason: string
+        readonly reference: boolean
+        readonly sequence: SequenceShape | null
+        readonly rows: number
+        /** ALTER DATABASE <name>: digest-token index of the name, which each shard replaces with its own database. */
+        readonly database?: number
+      }
     | { readonly kind: 'read'; readonly key: KeyExpr; readonly merge: MergeShape; readonly lock: boolean }
     /** UPDATE / DELETE / INSERT … SELECT on sharded tables. */
     | { readonly kind: 'write'; readonly key: KeyExpr; readonly scatterError: string | null }
