@@ -81,12 +81,13 @@ export function generateNovaTrace(o: NovaStormOptions): StormTrace {
   // Instance operations: a Poisson process over the whole deployment.
   const rate = Math.max(0.2, o.nodes * (o.opsPerNodePerSec ?? 0.005))
   for (let t = r.exp(1000 / rate); t < D; t += r.exp(1000 / rate)) events.push(...operation(r, r.int(0, o.nodes - 1), Math.round(t)))
-  // One long call: select_destinations from the super-conductor with call_monitor_timeout,
-  // scaled to the storm so it sends several heartbeats and ends before the storm does.
-  const monitor = Math.max(1000, Math.round(D * 0.1))
+  // One long call: select_destinations from the super-conductor with call_monitor_timeout, scaled
+  // to the storm (nova: 60 s) so it sends several heartbeats, and over before the herd so a
+  // heartbeat gap measures the bus, not the herd's stall of the replayer's event loop.
+  const monitor = Math.min(60_000, Math.max(1500, Math.round(D * 0.1)))
   events.push({
-    at: Math.round(D * 0.2), kind: 'long-call', what: 'select_destinations', from: 'conductor', topic: 'scheduler', method: 'select_destinations',
-    bytes: size(r, 8000, 16_000), replyBytes: size(r, 1500, 4000), serviceMs: Math.round(D * 0.4), monitorTimeoutMs: monitor, timeoutMs: 1_800_000,
+    at: Math.round(D * 0.05), kind: 'long-call', what: 'select_destinations', from: 'conductor', topic: 'scheduler', method: 'select_destinations',
+    bytes: size(r, 8000, 16_000), replyBytes: size(r, 1500, 4000), serviceMs: Math.round(D * 0.35), monitorTimeoutMs: monitor, timeoutMs: 1_800_000,
   })
   // The herd: every node's connections drop at once (broker restart, load balancer failover) and
   // come back after kombu_reconnect_delay (1 s) spread over a few seconds.
