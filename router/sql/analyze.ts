@@ -417,12 +417,22 @@ function mergeShape(d: Digest, q: Select): MergeShape {
       else limit = { count: l.count, offset: l.offset, where: 'derived' }
     }
   }
+  // joinedload orders by the parent's keys (qualified by the derived table) and then by the
+  // children's: only the first ones tell parents apart.
+  let parentKeys: number | undefined
+  if (limit?.where === 'derived') {
+    const alias = q.from[0]?.kind === 'derived' ? q.from[0].alias : null
+    const n = q.orderBy.findIndex((o) => !(o.expr.t === 'col' && o.expr.qualifier === alias))
+    parentKeys = n < 0 ? q.orderBy.length : n
+    if (parentKeys === 0) problems.push("a derived-table LIMIT whose outer ORDER BY does not start with the derived table's columns")
+  }
   if (aggregates !== null && limit?.where === 'derived') problems.push('aggregates over a limited derived table')
   return {
     orderBy,
     hidden,
     itemsEnd: q.itemsEnd,
     limit,
+    ...(parentKeys !== undefined ? { parentKeys } : {}),
     aggregates,
     groupBy,
     distinct: q.distinct,

@@ -288,7 +288,8 @@ export function mergeRows(shards: readonly ShardRows[], plan: RowMerge): MergeRe
       }
       if (plan.parents) {
         // joinedload: rows of one parent are adjacent (same sort key tuple); count parents.
-        const same = lastParent !== null && k.keys.every((v, i) => compareValues(v, lastParent![i]!, sortKeys[i]!.type) === 0)
+        const parentKeys = plan.parents.keys ?? sortKeys.length
+        const same = lastParent !== null && k.keys.every((v, i) => i >= parentKeys || compareValues(v, lastParent![i]!, sortKeys[i]!.type) === 0)
         if (!same) {
           parents++
           lastParent = k.keys

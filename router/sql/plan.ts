@@ -75,7 +75,12 @@ export interface RowMerge {
    * joinedload: the LIMIT was inside the leading derived table, so it counts parents (distinct
    * ORDER BY key tuples), not rows; `limit`/`offset` above are then null/0.
    */
-  readonly parents: { readonly limit: number; readonly offset: number } | null
+  readonly parents: {
+    readonly limit: number
+    readonly offset: number
+    /** Leading ORDER BY keys that identify a parent (the rest order its children); absent: all. */
+    readonly keys?: number
+  } | null
   /** Trailing columns cellgate added (sort/group keys not selected); dropped after merging. */
   readonly hiddenColumns: number
 }
@@ -268,7 +273,7 @@ function scatterRead(m: MergeShape, d: Digest, sql: string): Scatter | ShardErro
     }
     replace(countSlot, grouped ? NO_LIMIT : String(n + o))
     if (offsetSlot) replace(offsetSlot, '0')
-    if (m.limit.where === 'derived') parents = { limit: n, offset: o }
+    if (m.limit.where === 'derived') parents = m.parentKeys === undefined ? { limit: n, offset: o } : { limit: n, offset: o, keys: m.parentKeys }
     else {
       limit = n
       offset = o

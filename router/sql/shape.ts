@@ -46,6 +46,11 @@ export interface MergeShape {
   readonly itemsEnd: number
   /** LIMIT of the statement (outer) or of its leading derived table (joinedload). */
   readonly limit: { readonly count: number; readonly offset: number | null; readonly where: 'outer' | 'derived' } | null
+  /**
+   * With a derived LIMIT: how many leading ORDER BY keys are the derived table's own columns (they
+   * identify a parent row; the keys after them order its children). Absent: all keys.
+   */
+  readonly parentKeys?: number
   readonly aggregates: readonly ColumnAgg[] | null
   readonly groupBy: readonly ColumnRef[]
   readonly distinct: boolean
