@@ -147,7 +147,8 @@ class OtelObserver implements MessageObserver {
           this.metrics.rpcLatency.get1(call.topic).record(Number(now - call.startedAt) / 1e9)
         }
       }
-      if (this.tracer !== undefined && d.headers !== undefined) {
+      // Only a message that carries a trace context can be traced here (unsampled roots carry none).
+      if (this.tracer !== undefined && d.headers !== undefined && d.headers['traceparent'] !== undefined) {
         const isCall = !isReply && hasReplyQueue(d.body)
         if (isCall) msgId = msgIdOf(d.body)
         const sc = this.tracer.deliver(d, labels, msgId)
