@@ -245,7 +245,21 @@ async function run(o: Opts, argv: readonly string[]): Promise<void> {
   } finally {
     clearTimeout(watchdog)
   }
-  const text = [`storm replay: ${h.nodes} nodes, ${h.durationMs / 1000} s (${h.generator}, seed ${h.seed}), cellgate over ${o.cells} cells`, '', kindTable(results), '', summaryTable(results), ''].join('\n')
+  const direct = results.find((r) => r.target === 'direct')
+  const cg = results.find((r) => r.target === 'cellgate')
+  const ratio = direct && cg && cg.broker.connections > 0 ? `; RabbitMQ connections direct ÷ cellgate: ${direct.broker.connections} ÷ ${cg.broker.connections} = ${(direct.broker.connections / cg.broker.connections).toFixed(1)}×` : ''
+  const text = [
+    `storm replay: ${h.nodes} nodes, ${h.durationMs / 1000} s (${h.generator}, seed ${h.seed}), cellgate over ${o.cells} cells`,
+    '',
+    kindTable(results),
+    '',
+    'Latencies: calls publish → final reply, one-way kinds publish → delivery, herd: reconnect time per node. Steady: messages started outside [herd − 1 s, herd + down + spread + 3 s).',
+    '',
+    summaryTable(results),
+    '',
+    `Client connections count the herd's reconnects${ratio}.`,
+    '',
+  ].join('\n')
   process.stdout.write(`\n${text}\n`)
   const out = o.out ?? join(OUT_DIR, `storm-replay-${h.nodes}n.json`)
   mkdirSync(dirname(out), { recursive: true })

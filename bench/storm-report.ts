@@ -22,15 +22,15 @@ const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' |
 export function kindTable(results: readonly TargetResult[]): string {
   const whats = [...new Set(results.flatMap((r) => r.replay.kinds.map((k) => k.what)))]
   const lines = [
-    row(['kind', 'pattern', 'target', 'sent', 'delivered/expected', 'lost', 'dup', 'timeouts', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'per s']),
-    row(Array.from({ length: 13 }, (_, i) => (i < 3 ? '---' : '---:'))),
+    row(['kind', 'pattern', 'target', 'sent', 'delivered/expected', 'lost', 'dup', 'timeouts', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'steady p50 / p99 ms', 'per s']),
+    row(Array.from({ length: 14 }, (_, i) => (i < 3 ? '---' : '---:'))),
   ]
   for (const w of whats) {
     for (const r of results) {
       const k = r.replay.kinds.find((x) => x.what === w)
       if (!k) continue
       const extra = k.heartbeats !== undefined ? ` (${k.heartbeats} heartbeats, max gap ${fmt(k.maxGapMs, 0)} ms)` : ''
-      lines.push(row([w + extra, k.pattern, r.target, k.sent, `${k.delivered}/${k.expected}`, k.lost, k.duplicated, k.timeouts, fmt(k.latencyMs.p50, 1), fmt(k.latencyMs.p95, 1), fmt(k.latencyMs.p99, 1), fmt(k.latencyMs.max, 1), fmt(k.throughput, 1)]))
+      lines.push(row([w + extra, k.pattern, r.target, k.sent, `${k.delivered}/${k.expected}`, k.lost, k.duplicated, k.timeouts, fmt(k.latencyMs.p50, 1), fmt(k.latencyMs.p95, 1), fmt(k.latencyMs.p99, 1), fmt(k.latencyMs.max, 1), `${fmt(k.latencySteadyMs.p50, 1)} / ${fmt(k.latencySteadyMs.p99, 1)}`, fmt(k.throughput, 1)]))
     }
   }
   return lines.join('\n')

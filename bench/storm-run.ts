@@ -47,6 +47,14 @@ export function plannedStormConnections(trace: StormTrace, o: Pick<ReplayOptions
   return n
 }
 
+/**
+ * Around each herd, latencies measure the herd (calls wait for their node to reconnect), not the
+ * bus: [herd - 1 s, herd + down + spread + 3 s) is left out of the steady-state figures.
+ */
+export function herdWindows(trace: StormTrace): [number, number][] {
+  return trace.events.flatMap((e) => (e.kind === 'reconnect-herd' ? [[e.at - 1000, e.at + e.downMs + e.spreadMs + 3000] as [number, number]] : []))
+}
+
 export interface ReplayResult {
   setupMs: number
   stormMs: number
@@ -232,7 +240,7 @@ export class StormReplay {
     if (e === undefined || e.kind !== 'reconnect-herd') return
     this.nodes.forEach((n, i) => {
       const delay = e.downMs + rng(this.trace.header.seed, 0x4e4d, i).uniform(0, e.spreadMs)
-      this.track(n.herd(delay).then((ms) => this.tally.reconnected(ms)))
+      this.track(n.herd(delay).then((ms) => this.tally.reconnected(ms, e.at)))
     })
   }
 
@@ -248,7 +256,7 @@ export class StormReplay {
         if (this.busy.has(s.periodic)) return this.tally.skipped(s.what, s.pattern)
         this.busy.add(s.periodic)
       }
-      const id = this.tally.begin(s.what, s.pattern, 1, s.bytes, s.server !== undefined ? `srv:n${s.server}` : undefined)
+      const id = this.tally.begin(s.what, s.pattern, 1, s.bytes, f.at, s.server !== undefined ? `srv:n${s.server}` : undefined)
       const meta: StormMeta = { id, t0, replyBytes: s.replyBytes ?? 0, serviceMs: s.serviceMs ?? 0 }
       this.track(
         p
@@ -266,7 +274,7 @@ export class StormReplay {
       return
     }
     if (s.pattern === 'notification') {
-      const id = this.tally.begin(s.what, 'notification', 1, s.bytes)
+      const id = this.tally.begin(s.what, 'notification', 1, s.bytes, f.at)
       const publisher = typeof s.from === 'number' ? `compute.${this.hosts[s.from]}` : `${s.from}.storm`
       const body = sized(
         (pad) => ({
@@ -281,8 +289,8 @@ export class StormReplay {
     const fanout = s.pattern === 'fanout'
     const recv = this.receivers(s.topic)
     const id = fanout
-      ? this.tally.begin(s.what, 'fanout', recv.n, s.bytes)
-      : this.tally.begin(s.what, 'cast', 1, s.bytes, s.server !== undefined ? `n${s.server}` : undefined)
+      ? this.tally.begin(s.what, 'fanout', recv.n, s.bytes, f.at)
+      : this.tally.begin(s.what, 'cast', 1, s.bytes, f.at, s.server !== undefined ? `n${s.server}` : undefined)
     const body = sized((pad) => request(s.method, { storm: { id, t0 }, pad }), s.bytes)
     const sent = fanout ? p.publish(`${s.topic}_fanout`, 'fanout', '', body) : p.publish(this.trace.header.exchange, 'topic', rk, body)
     this.track(sent.then(() => this.tally.published(id), (err: unknown) => this.tally.failed(id, err)))
@@ -313,7 +321,7 @@ export class StormReplay {
   }
 
   result(): ReplayResult {
-    const kinds = this.tally.summary(this.trace.header.durationMs / 1000)
+    const kinds = this.tally.summary(this.trace.header.durationMs / 1000, herdWindows(this.trace))
     const sum = (f: (k: KindSummary) => number): number => kinds.filter((k) => k.pattern !== 'reconnect-herd').reduce((a, k) => a + f(k), 0)
     return {
       setupMs: Math.round(this.setupMs),

@@ -30,7 +30,28 @@ export interface KindSummary {
   bytes: number
   /** Deliveries (or answered calls) per second of storm. */
   throughput: number
-  latencyMs: { n: number; p50: number; p95: number; p99: number; max: number }
+  latencyMs: LatencyFigures
+  /** Only messages started outside the herd windows: the bus in steady state. */
+  latencySteadyMs: LatencyFigures
+  /** By 5 s of storm (by start time), for plots of percentiles over time. */
+  latencyBy5s: ({ fromS: number } & LatencyFigures)[]
+}
+
+export interface LatencyFigures {
+  n: number
+  p50: number
+  p95: number
+  p99: number
+  max: number
+}
+
+/** [from, to) in ms of storm. */
+export type Window = readonly [number, number]
+
+function figures(xs: readonly number[]): LatencyFigures {
+  const s = [...xs].sort((x, y) => x - y)
+  const q = (p: number): number => Number(quantileSorted(s, p).toFixed(2))
+  return { n: s.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? Number(s[s.length - 1]!.toFixed(2)) : Number.NaN }
 }
 
 interface Msg {
@@ -40,6 +61,8 @@ interface Msg {
   seen: Map<string, number>
   answered: boolean
   timedOut: boolean
+  /** When it was started, ms of storm. */
+  startMs: number
   /** Receiver key that must get it (casts to T.<host>), for the misrouting check. */
   only?: string
 }
@@ -55,10 +78,27 @@ class Kind {
   maxGapMs = 0
   duplicateReplies = 0
   readonly latencies: number[] = []
+  /** Start (ms of storm) of each latency sample, same index. */
+  readonly starts: number[] = []
+  sample(ms: number, startMs: number): void {
+    this.latencies.push(ms)
+    this.starts.push(startMs)
+  }
   constructor(
     readonly what: string,
     readonly pattern: Pattern,
   ) {}
+}
+
+function by5s(latencies: readonly number[], starts: readonly number[]): KindSummary['latencyBy5s'] {
+  const buckets = new Map<number, number[]>()
+  latencies.forEach((ms, i) => {
+    const b = Math.max(0, Math.floor(starts[i]! / 5000))
+    const xs = buckets.get(b) ?? []
+    buckets.set(b, xs)
+    xs.push(ms)
+  })
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, xs]) => ({ fromS: b * 5, ...figures(xs) }))
 }
 
 export class StormTally {
@@ -80,11 +120,11 @@ export class StormTally {
   }
 
   /** A new message id, registered before publishing (a delivery may beat the confirm). */
-  begin(what: string, pattern: Pattern, receivers: number, bytes: number, only?: string): string {
+  begin(what: string, pattern: Pattern, receivers: number, bytes: number, startMs: number, only?: string): string {
     const id = `m${++this.seq}`
     const k = this.kind(what, pattern)
     k.bytes += bytes
-    this.msgs.set(id, { kind: k, receivers, seen: new Map(), answered: false, timedOut: false, ...(only !== undefined ? { only } : {}) })
+    this.msgs.set(id, { kind: k, receivers, seen: new Map(), answered: false, timedOut: false, startMs, ...(only !== undefined ? { only } : {}) })
     return id
   }
 
@@ -115,7 +155,7 @@ export class StormTally {
     const n = (m.seen.get(receiver) ?? 0) + 1
     m.seen.set(receiver, n)
     if (m.only !== undefined && receiver !== m.only) m.kind.misrouted++
-    if (n === 1 && latencyMs !== undefined) m.kind.latencies.push(latencyMs)
+    if (n === 1 && latencyMs !== undefined) m.kind.sample(latencyMs, m.startMs)
   }
 
   answered(id: string, latencyMs: number): void {
@@ -126,7 +166,7 @@ export class StormTally {
       return
     }
     m.answered = true
-    m.kind.latencies.push(latencyMs)
+    m.kind.sample(latencyMs, m.startMs)
   }
 
   duplicateReply(id: string): void {
@@ -154,10 +194,10 @@ export class StormTally {
   }
 
   /** A herd reconnect of one node finished after `ms`. */
-  reconnected(ms: number): void {
+  reconnected(ms: number, herdAtMs: number): void {
     const k = this.kind('reconnect-herd', 'reconnect-herd')
     k.sent++
-    k.latencies.push(ms)
+    k.sample(ms, herdAtMs)
   }
 
   get callsOut(): number {
@@ -166,7 +206,8 @@ export class StormTally {
     return n
   }
 
-  summary(seconds: number): KindSummary[] {
+  /** `herds`: windows whose messages are left out of latencySteadyMs. */
+  summary(seconds: number, herds: readonly Window[] = []): KindSummary[] {
     const acc = new Map<Kind, { expected: number; delivered: number; lost: number; duplicated: number }>()
     for (const m of this.msgs.values()) {
       const a = acc.get(m.kind) ?? { expected: 0, delivered: 0, lost: 0, duplicated: 0 }
@@ -189,8 +230,6 @@ export class StormTally {
     }
     return [...this.kinds.values()].map((k) => {
       const a = acc.get(k) ?? { expected: 0, delivered: 0, lost: 0, duplicated: 0 }
-      const s = [...k.latencies].sort((x, y) => x - y)
-      const q = (p: number): number => Number(quantileSorted(s, p).toFixed(2))
       const isCall = k.pattern === 'call' || k.pattern === 'long-call'
       return {
         what: k.what,
@@ -207,7 +246,9 @@ export class StormTally {
         ...(k.pattern === 'long-call' ? { heartbeats: k.heartbeats, maxGapMs: Number(k.maxGapMs.toFixed(1)) } : {}),
         bytes: k.bytes,
         throughput: Number(((isCall ? a.delivered : a.delivered) / seconds).toFixed(2)),
-        latencyMs: { n: s.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? Number(s[s.length - 1]!.toFixed(2)) : Number.NaN },
+        latencyMs: figures(k.latencies),
+        latencySteadyMs: figures(k.latencies.filter((_, i) => !herds.some(([a, b]) => k.starts[i]! >= a && k.starts[i]! < b))),
+        latencyBy5s: by5s(k.latencies, k.starts),
       }
     })
   }
