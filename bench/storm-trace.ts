@@ -203,9 +203,15 @@ export function validateTrace(doc: unknown): StormTrace {
 }
 
 export function loadTrace(file: string): StormTrace {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new TraceError('/', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`)
+  }
   let doc: unknown
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'))
+    doc = JSON.parse(text)
   } catch (err) {
     throw new TraceError('/', `${file}: not JSON: ${err instanceof Error ? err.message : String(err)}`)
   }
