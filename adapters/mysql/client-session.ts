@@ -237,18 +237,25 @@ export class ClientSession {
 
   private startTls(): void {
     this.phase = 'tls'
-    this.parser.detach()
+    const old = this.parser
+    old.detach()
     const raw = this.socket
     raw.off('data', this.onRawData)
-    const tls = this.parser.leftover.length === 0 ? new TLSSocket(raw, { isServer: true, secureContext: this.ctx.tls! }) : this.tlsOverPipe(raw)
-    tls.on('error', (err) => {
-      this.log.info('TLS handshake failed', { err: err.message })
-      raw.destroy()
+    // The parser keeps what followed the SSLRequest in its chunk (PyMySQL sends its ClientHello
+    // without waiting) only once this packet's handler has returned: decide after that, before
+    // any more I/O is read.
+    queueMicrotask(() => {
+      const early = old.leftover
+      const tls = early.length === 0 ? new TLSSocket(raw, { isServer: true, secureContext: this.ctx.tls! }) : this.tlsOverPipe(raw, early)
+      tls.on('error', (err) => {
+        this.log.info('TLS handshake failed', { err: err.message })
+        raw.destroy()
+      })
+      this.io = tls
+      this.parser = this.newParser()
+      tls.on('data', (c: Buffer) => this.parser.push(c))
+      this.phase = 'handshake'
     })
-    this.io = tls
-    this.parser = this.newParser()
-    tls.on('data', (c: Buffer) => this.parser.push(c))
-    this.phase = 'handshake'
   }
 
   /**
@@ -256,7 +263,7 @@ export class ClientSession {
    * through a stream fed from the socket (starting with those bytes) instead of taking over the
    * socket's handle, which would lose them.
    */
-  private tlsOverPipe(raw: Socket): TLSSocket {
+  private tlsOverPipe(raw: Socket, early: Buffer): TLSSocket {
     const pipe = new Duplex({
       read: () => raw.resume(),
       write: (chunk: Buffer, _enc, cb) => raw.write(chunk, cb),
@@ -269,13 +276,11 @@ export class ClientSession {
         cb(err)
       },
     })
-    queueMicrotask(() => {
-      if (this.parser.leftover.length > 0) pipe.push(this.parser.leftover)
-      raw.on('data', (c: Buffer) => {
-        if (!pipe.push(c)) raw.pause()
-      })
-      raw.on('end', () => pipe.push(null))
+    pipe.push(early)
+    raw.on('data', (c: Buffer) => {
+      if (!pipe.push(c)) raw.pause()
     })
+    raw.on('end', () => pipe.push(null))
     return new TLSSocket(pipe, { isServer: true, secureContext: this.ctx.tls! })
   }
 

@@ -76,8 +76,8 @@ t.test('TLS: SSLRequest upgrade, then normal queries', async (t) => {
   t.equal(((evs.find((e) => e.i === 0)?.rows as string[][][])[0]![0]![1]!).length, 100002, 'a large row arrives whole over TLS')
   const plain = await pymysqlSession(t, viaFront(front, { database: db }), [{ sql: 'SELECT 1' }])
   t.match(plain[0], { event: 'connected', tls: false }, 'plaintext clients are still accepted')
-  // Known gap: a client whose ClientHello arrives in the same segment as its SSLRequest (mysql2
-  // in this process does that) takes the piped TLS path, which stalls; PyMySQL does not.
+  // A ClientHello in the same segment as the SSLRequest takes the piped TLS path; its early bytes
+  // are read only after the SSLRequest's handler returned (client-session.ts startTls).
 })
 
 t.test('bad input: ERR then close, server unaffected', async (t) => {
