@@ -65,10 +65,30 @@ function parseArgs(argv: readonly string[]): Opts {
     else if (a === '--messages') o.messages = n()
     else if (a === '--concurrency') o.concurrency = n()
     else if (a === '--no-write') o.writeResults = false
-    else if (a !== '--quick') throw new Error(`unknown option ${a}`)
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE)
+      process.exit(0)
+    } else if (a !== '--quick') throw new Error(`unknown option ${a} (see --help)`)
   }
   return o
 }
+
+const USAGE = `Usage: npm run build && node dist/bench/telemetry-bench.js [options]
+
+What telemetry costs: RPC round trips and publish->deliver throughput through four cellgates
+that differ only in telemetry (off, metrics only, tracing at 1 %, tracing at 100 %), interleaved
+in rounds, as ratios to "off". Needs RabbitMQ at 127.0.0.1:5672 (guest/guest). Writes
+bench/RESULTS.md (telemetry-bench section) and bench/out/telemetry-bench.json.
+
+Options:
+  --rounds N        rounds, each running every mode (default 6; --quick 2)
+  --calls N         RPC calls per mode over all rounds (default 3000; --quick 200)
+  --messages N      throughput messages per mode over all rounds (default 90000; --quick 4000)
+  --concurrency N   concurrent callers of the second RPC segment (default 8)
+  --quick           a smoke run
+  --no-write        do not touch bench/RESULTS.md
+  -h, --help        this text
+`
 
 const progress = (msg: string): void => {
   process.stderr.write(`[telemetry-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
@@ -257,5 +277,12 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
 }
 
 const argv = process.argv.slice(2)
-const opts = parseArgs(argv)
+const opts = ((): Opts => {
+  try {
+    return parseArgs(argv)
+  } catch (err) {
+    process.stderr.write(`telemetry-bench: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+})()
 process.exitCode = await runWithCleanup(() => main(opts, argv), cleanup, progress)
