@@ -25,6 +25,13 @@ import type { CellgateConfig } from './config-types.js'
  */
 const UPSTREAM_LOST_GRACE_MS = 1500
 
+/** How long a stop waits for telemetry's last export. */
+const TELEMETRY_FLUSH_MS = 3000
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
 export interface RunningCellgate {
   /** Where the plain AMQP listener ended up (port 0 in the config picks a free one). */
   readonly amqpPort: number
@@ -191,7 +198,10 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
       await Promise.all([...pools.values()].map((p) => p.close()))
-      await telemetry.shutdown()
+      // The last spans and metrics are flushed, but a collector that does not answer must not
+      // hold a stopping cellgate for the exporter's retries (measured: 20-30 s).
+      const flushed = await Promise.race([telemetry.shutdown().then(() => true), sleepMs(TELEMETRY_FLUSH_MS).then(() => false)])
+      if (!flushed) log.warn('telemetry not flushed on stop: the collector did not answer in time', { waited_ms: TELEMETRY_FLUSH_MS })
       log.info('cellgate stopped')
     },
   }
