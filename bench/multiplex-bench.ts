@@ -16,17 +16,15 @@ import { execFileSync } from 'node:child_process'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { addVhost, channelsPerVhost, deleteVhost, listConnections, listQueues, processRss, socketBudget } from './multiplex-broker.js'
-import { connectionRatio, GOAL_RATIO, resultTable, writeResultsSection, type BrokerView, type PhaseResult, type TargetName } from './multiplex-report.js'
+import { writeResultsSection } from './results-md.js'
+import { connectionRatio, GOAL_RATIO, resultTable, type BrokerView, type PhaseResult, type TargetName } from './multiplex-report.js'
 import { conductorHost, Deployment, nodeHost, plannedConnections, type SimOptions } from './multiplex-sim.js'
-import { runWithCleanup } from './run-main.js'
+import { benchMain, runWithCleanup } from './run-main.js'
 import { findBrokerPid, freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, summarize } from './stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT_DIR = join(ROOT, 'bench', 'out')
-const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md')
-const MARK_START = '<!-- multiplex-bench:start -->'
-const MARK_END = '<!-- multiplex-bench:end -->'
 const CELLS = 3
 /** Sockets left to everyone else using the shared RabbitMQ while the direct phase runs. */
 const SOCKET_MARGIN = 40
@@ -451,20 +449,12 @@ async function run(o: Opts, argv: readonly string[]): Promise<void> {
   writeFileSync(join(OUT_DIR, 'multiplex-bench.json'), `${JSON.stringify(json, null, 2)}\n`)
   progress('wrote bench/out/multiplex-bench.json')
   if (o.writeResults) {
-    writeResultsSection(RESULTS_MD, MARK_START, MARK_END, section)
+    writeResultsSection('multiplex-bench', section)
     progress('wrote bench/RESULTS.md')
   }
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2)
-  let o: Opts
-  try {
-    o = parseArgs(argv)
-  } catch (err) {
-    process.stderr.write(`multiplex-bench: ${(err as Error).message}\n`)
-    return 2
-  }
+async function main(o: Opts, argv: readonly string[]): Promise<number> {
   return runWithCleanup(
     () => run(o, argv),
     () => cleanup(),
@@ -475,10 +465,4 @@ async function main(): Promise<number> {
   )
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`multiplex-bench: ${String(err)}\n`)
-    process.exit(1)
-  },
-)
+benchMain('multiplex-bench', parseArgs, main)

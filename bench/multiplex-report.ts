@@ -2,7 +2,6 @@
  * The multiplexing benchmark's figures as Markdown (stdout and bench/RESULTS.md), and the marked
  * section update of RESULTS.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import type { TallySummary } from './multiplex-tally.js'
 import { fmt } from './stats.js'
 
@@ -96,12 +95,3 @@ function check(c: { expected: number; delivered: number; lost: number; duplicate
   return `${c.delivered} / ${c.expected} (${c.lost} lost, ${c.duplicated} dup${extra})`
 }
 
-export function writeResultsSection(file: string, start: string, end: string, section: string): void {
-  const block = `${start}\n${section.trimEnd()}\n${end}`
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n'
-  const s = text.indexOf(start)
-  const e = text.indexOf(end)
-  if (s >= 0 && e > s) text = text.slice(0, s) + block + text.slice(e + end.length)
-  else text = `${text.trimEnd()}\n\n${block}\n`
-  writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`)
-}

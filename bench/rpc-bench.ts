@@ -12,21 +12,19 @@
  * cellgate and the relay run as child processes so their CPU can be read from /proc/<pid>/stat.
  * Writes bench/RESULTS.md (the section between the rpc-bench markers) and bench/out/rpc-bench.json.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect } from 'amqplib'
 import { RpcRig, ThroughputRig, type BenchNames, type Target, type TargetName, type ThroughputResult } from './oslo-shape.js'
-import { runWithCleanup } from './run-main.js'
+import { writeResultsSection } from './results-md.js'
+import { benchMain, runWithCleanup } from './run-main.js'
 import { CLK_TCK, findBrokerPid, freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, median, ratio, summarize, type LatencySummary } from './stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md')
 const OUT_DIR = join(ROOT, 'bench', 'out')
-const MARK_START = '<!-- rpc-bench:start -->'
-const MARK_END = '<!-- rpc-bench:end -->'
 const GOAL_P50 = 1.15
 const GOAL_TP = 0.9
 
@@ -552,30 +550,12 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   writeFileSync(join(OUT_DIR, 'rpc-bench.json'), JSON.stringify(json, null, 2) + '\n')
   progress(`wrote ${join('bench', 'out', 'rpc-bench.json')}`)
   if (opts.writeResults) {
-    writeResultsSection(`${header}\n${table}`)
+    writeResultsSection('rpc-bench', `${header}\n${table}`)
     progress(`wrote bench/RESULTS.md`)
   }
 }
 
-function writeResultsSection(section: string): void {
-  const block = `${MARK_START}\n${section.trimEnd()}\n${MARK_END}`
-  let text = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '# Benchmark results\n\nWritten by the benchmarks in bench/ (see bench/README.md); text outside the marker comments is kept.\n\n'
-  const s = text.indexOf(MARK_START)
-  const e = text.indexOf(MARK_END)
-  if (s >= 0 && e > s) text = text.slice(0, s) + block + text.slice(e + MARK_END.length)
-  else text = `${text.trimEnd()}\n\n${block}\n`
-  writeFileSync(RESULTS_MD, text.endsWith('\n') ? text : `${text}\n`)
-}
-
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2)
-  let opts: Opts
-  try {
-    opts = parseArgs(argv)
-  } catch (err) {
-    process.stderr.write(`rpc-bench: ${(err as Error).message}\n`)
-    return 2
-  }
+async function main(opts: Opts, argv: readonly string[]): Promise<number> {
   if (!opts.targets.includes('direct')) progress('note: without the direct target there are no ratios')
   return runWithCleanup(
     () => run(opts, argv),
@@ -587,10 +567,4 @@ async function main(): Promise<number> {
   )
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`rpc-bench: ${String(err)}\n`)
-    process.exit(1)
-  },
-)
+benchMain('rpc-bench', parseArgs, main)

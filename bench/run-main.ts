@@ -1,6 +1,28 @@
 import { killAllChildrenSync } from './procs.js'
 
 /**
+ * A benchmark's process entry: options parsed (a bad one is a one-line error and exit 2, not a
+ * stack), then `body`, whose result is the exit status; an unexpected failure exits 1.
+ */
+export function benchMain<O>(name: string, parse: (argv: string[]) => O, body: (opts: O, argv: readonly string[]) => Promise<number>): void {
+  const argv = process.argv.slice(2)
+  let opts: O
+  try {
+    opts = parse(argv)
+  } catch (err) {
+    process.stderr.write(`${name}: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+  body(opts, argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${name}: ${String(err)}\n`)
+      process.exit(1)
+    },
+  )
+}
+
+/**
  * The shape every benchmark's main shares: run, and clean up (child processes, vhosts, queues)
  * whatever happens: an error, Ctrl-C (a second one kills at once), or a connection a proxy
  * dropped mid-run surfacing as an unhandled rejection. Resolves with the exit status.

@@ -9,7 +9,7 @@
  *
  * Writes bench/RESULTS.md between the telemetry-bench markers and bench/out/telemetry-bench.json.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
@@ -17,15 +17,13 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect } from 'amqplib'
 import { RpcRig, ThroughputRig, type BenchNames } from './oslo-shape.js'
+import { writeResultsSection } from './results-md.js'
 import { runWithCleanup } from './run-main.js'
 import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, median, summarize } from './stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md')
 const OUT_DIR = join(ROOT, 'bench', 'out')
-const MARK_START = '<!-- telemetry-bench:start -->'
-const MARK_END = '<!-- telemetry-bench:end -->'
 
 interface Mode {
   readonly name: 'off' | 'metrics' | 'trace 1%' | 'trace 100%'
@@ -266,12 +264,7 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
   process.stdout.write(`${section}\n`)
   writeFileSync(join(OUT_DIR, 'telemetry-bench.json'), JSON.stringify({ startedAt, load, opts, rows, figures: Object.fromEntries(figures), problems }, null, 2) + '\n')
   if (opts.writeResults) {
-    const block = `${MARK_START}\n${section}\n${MARK_END}`
-    let text = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '# Benchmark results\n\n'
-    const s = text.indexOf(MARK_START)
-    const e = text.indexOf(MARK_END)
-    text = s >= 0 && e > s ? text.slice(0, s) + block + text.slice(e + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`
-    writeFileSync(RESULTS_MD, text)
+    writeResultsSection('telemetry-bench', section)
     progress('bench/RESULTS.md updated')
   }
 }
