@@ -25,6 +25,7 @@ import { createLogger } from '../../adapters/log/logger.js'
 import { testConfig } from '../helpers/cellgate.js'
 import { rabbitmqctl, uniqueName, type ExecResult } from '../helpers/env.js'
 import { runPy, startPy, type PyEvent, type PyProc } from '../helpers/python.js'
+import { osloRpc, receivedTags, type ClientRun } from '../helpers/oslo-rpc.js'
 import { RabbitNode } from '../helpers/rabbit-node.js'
 
 /** cell2's hosts must answer again within this time after its node accepts AMQP again. */
@@ -165,24 +166,12 @@ t.teardown(async () => {
 
 const osloUrl = `rabbit://guest:guest@127.0.0.1:${cg.amqpPort}/`
 
+const rpc = osloRpc(t, osloUrl, topic)
 // --log-level INFO: oslo logs "Reconnected to AMQP server" at INFO; every reconnect or
 // connection error becomes a "log" event the outage check looks for.
-async function server(host: string): Promise<PyProc> {
-  const p = startPy(t, 'rpc_server.py', ['--url', osloUrl, '--topic', topic, '--server', host, '--log-level', 'INFO'])
-  await p.waitEvent('ready', undefined, 30_000)
-  return p
-}
-
-async function client(tt: Test, scenario: string, extra: string[]): Promise<{ code: number | null; summary: PyEvent; proc: PyProc }> {
-  const r = await runPy(tt, 'rpc_client.py', ['--url', osloUrl, '--topic', topic, '--scenario', scenario, ...extra], 90_000)
-  return { code: r.code, summary: r.proc.named('summary').at(-1) ?? { event: 'missing' }, proc: r.proc }
-}
-
-const received = (s: PyProc, method: string, prefix: string): string[] =>
-  s.events
-    .filter((e) => e.event === 'received' && e.method === method)
-    .map((e) => String((e.args as { tag?: unknown } | undefined)?.tag))
-    .filter((tag) => tag.startsWith(prefix))
+const server = (host: string): Promise<PyProc> => rpc.server(host, ['--log-level', 'INFO'])
+const client = (tt: Test, scenario: string, extra: string[]): Promise<ClientRun> => rpc.client(tt, scenario, extra)
+const received = receivedTags
 
 const servers: Record<string, PyProc> = {}
 const serverStart = Date.now()

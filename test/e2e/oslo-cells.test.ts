@@ -8,7 +8,8 @@ import amqplib from 'amqplib'
 import { startTestCellgate } from '../helpers/cellgate.js'
 import { uniqueName } from '../helpers/env.js'
 import { createVhosts, queuesOn as queuesOnVhost, vhostUrl } from '../helpers/shard-vhosts.js'
-import { runPy, startPy, type PyEvent, type PyProc } from '../helpers/python.js'
+import { osloRpc, receivedTags, type ClientRun } from '../helpers/oslo-rpc.js'
+import { runPy, startPy, type PyProc } from '../helpers/python.js'
 import { rendezvousCell } from '../../router/rendezvous.js'
 
 const run = uniqueName('cells')
@@ -39,22 +40,10 @@ t.teardown(() => cg.close())
 
 const osloUrl = `rabbit://guest:guest@127.0.0.1:${cg.amqpPort}/`
 
-async function server(host: string): Promise<PyProc> {
-  const p = startPy(t, 'rpc_server.py', ['--url', osloUrl, '--topic', topic, '--server', host])
-  await p.waitEvent('ready', undefined, 30_000)
-  return p
-}
-
-async function client(scenario: string, extra: string[]): Promise<{ code: number | null; summary: PyEvent; proc: PyProc }> {
-  const r = await runPy(t, 'rpc_client.py', ['--url', osloUrl, '--topic', topic, '--scenario', scenario, ...extra], 90_000)
-  return { code: r.code, summary: r.proc.named('summary').at(-1) ?? { event: 'missing' }, proc: r.proc }
-}
-
-const received = (s: PyProc, method: string, prefix: string): string[] =>
-  s.events
-    .filter((e) => e.event === 'received' && e.method === method)
-    .map((e) => String((e.args as { tag?: unknown } | undefined)?.tag))
-    .filter((tag) => tag.startsWith(prefix))
+const rpc = osloRpc(t, osloUrl, topic)
+const server = (host: string): Promise<PyProc> => rpc.server(host)
+const client = (scenario: string, extra: string[]): Promise<ClientRun> => rpc.client(t, scenario, extra)
+const received = receivedTags
 
 const servers: Record<string, PyProc> = {}
 for (const host of ['hostA', 'hostB', 'hostC', hostZ]) servers[host] = await server(host)

@@ -3,12 +3,12 @@
 // nova-manage (nova.cmd.manage:main, see test/python/nova_manage.py) creates the API database,
 // maps cell0, syncs a cell database and creates the cell, as an operator does on a new region.
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createConnection } from 'mysql2/promise'
 import { startTestCellgate, RABBIT_URL } from '../helpers/cellgate.js'
-import { runNovaManage } from '../helpers/nova-api.js'
+import { runNovaManage, writeNovaConf } from '../helpers/nova-api.js'
 import { uniqueName } from '../helpers/env.js'
 
 const run = uniqueName('novaschema').replace(/-/gu, '_')
@@ -30,22 +30,7 @@ const cg = await startTestCellgate({
 t.teardown(() => cg.close())
 const viaCellgate = (db: string): string => `mysql+pymysql://root@127.0.0.1:${cg.sqlPort}/${db}`
 
-const conf = join(dir, 'nova.conf')
-writeFileSync(
-  conf,
-  [
-    '[DEFAULT]',
-    'transport_url = rabbit://guest:guest@127.0.0.1:5672/',
-    `state_path = ${dir}`,
-    '[oslo_concurrency]',
-    `lock_path = ${dir}`,
-    '[api_database]',
-    `connection = ${viaCellgate(apiDb)}`,
-    '[database]',
-    `connection = ${viaCellgate(cell1Db)}`,
-    '',
-  ].join('\n'),
-)
+const conf = writeNovaConf(join(dir, 'nova.conf'), dir, viaCellgate(apiDb), viaCellgate(cell1Db))
 
 const tablesOf = async (db: string): Promise<string[]> => {
   const [rows] = await admin.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?`, [db])

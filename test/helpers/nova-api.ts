@@ -124,17 +124,21 @@ export function runNovaManage(confPath: string, args: readonly string[]): Promis
 }
 
 function writeConf(dir: string, file: string, apiDb: string, cellDb: string | undefined): string {
-  const path = join(dir, file)
+  return writeNovaConf(join(dir, file), dir, sqlalchemyUrl(apiDb), cellDb === undefined ? undefined : sqlalchemyUrl(cellDb))
+}
+
+/** A minimal nova.conf for nova-manage: the API database, and the cell database when given (SQLAlchemy URLs). */
+export function writeNovaConf(path: string, stateDir: string, apiDatabase: string, database?: string): string {
   const lines = [
     '[DEFAULT]',
     'transport_url = rabbit://guest:guest@127.0.0.1:5672/',
-    `state_path = ${dir}`,
+    `state_path = ${stateDir}`,
     '[oslo_concurrency]',
-    `lock_path = ${dir}`,
+    `lock_path = ${stateDir}`,
     '[api_database]',
-    `connection = ${sqlalchemyUrl(apiDb)}`,
+    `connection = ${apiDatabase}`,
   ]
-  if (cellDb !== undefined) lines.push('[database]', `connection = ${sqlalchemyUrl(cellDb)}`)
+  if (database !== undefined) lines.push('[database]', `connection = ${database}`)
   writeFileSync(path, lines.join('\n') + '\n')
   return path
 }
