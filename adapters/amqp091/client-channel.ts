@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import type { ConsumeMessage, Message } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import { PoolClosedError } from '../rabbit/cell-pool.js'
-import { closeReasonFromError, type CloseReason } from '../rabbit/close-reason.js'
+import type { CloseReason } from '../rabbit/close-reason.js'
 import { UpstreamChannel, type UpstreamChannelHandler } from '../rabbit/upstream-channel.js'
+import type { BrokerDelivery, BrokerReturn } from '../rabbit/wire/broker-channel.js'
+import { BrokerError, ChannelEndedError } from '../rabbit/wire/broker-error.js'
 import type { UpstreamConnection } from '../rabbit/upstream-connection.js'
 import { AmqpError, amqpError } from './amqp-error.js'
 import { DeliveryTags } from './delivery-tags.js'
@@ -29,6 +30,8 @@ export interface ChannelOwner {
   readonly vhost: string
   sendMethod(channel: number, m: AmqpMethod): void
   sendContent(channel: number, props: BasicProperties, body: Buffer): void
+  /** Content whose header frame payload came from the broker as it is: passed on without re-encoding. */
+  sendRawContent(channel: number, header: Buffer, body: Buffer): void
   /** The client's broker connection to `cell` (one per client connection and cell; re-acquired after a loss). */
   upstream(cell: string): Promise<UpstreamConnection>
   /** Re-declares the connection's recorded topology once per new broker connection. */
@@ -77,12 +80,12 @@ export class ClientChannel implements UpstreamChannelHandler {
   private readonly consumers = new Map<string, ConsumerRecord>()
   private qos: { count: number; global: boolean } | null = null
   /**
-   * amqplib resolves consume() a microtask after the broker's consume-ok, but dispatches the
-   * deliveries that follow it in the same read synchronously: hold them until the client has
+   * consume() resolves a microtask after the broker's consume-ok, but the deliveries that follow
+   * it in the same read are dispatched synchronously: hold them until the client has
    * its consume-ok, or it would see deliveries for a consumer tag it does not know yet.
    */
   private consumesInFlight = 0
-  private held: Array<[UpstreamChannel, ConsumeMessage]> = []
+  private held: Array<[UpstreamChannel, BrokerDelivery]> = []
   readonly publisher: Publisher
   private readonly log: Logger
 
@@ -239,7 +242,7 @@ export class ClientChannel implements UpstreamChannelHandler {
       // Nobody can take it (a host of a cell that is gone, no parking cell): the publisher hears
       // so, as from a broker that cannot take a message: a return if it asked, then a nack.
       this.steps.push(() => {
-        if (args.mandatory) this.returned(null, { fields: { replyCode: 312, replyText: `NO_ROUTE - ${route.refused ?? 'no cell'}`, exchange: args.exchange, routingKey: args.routingKey }, properties: props, content: body } as unknown as Message)
+        if (args.mandatory) this.returned(null, { fields: { replyCode: 312, replyText: `NO_ROUTE - ${route.refused ?? 'no cell'}`, exchange: args.exchange, routingKey: args.routingKey }, properties: props, content: body })
         this.publisher.refuse(seq)
         obs?.settled(true)
       })
@@ -275,7 +278,7 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   // ---- broker → cellgate → client -----------------------------------------------------------
 
-  deliver(up: UpstreamChannel, msg: ConsumeMessage): void {
+  deliver(up: UpstreamChannel, msg: BrokerDelivery): void {
     if (this.state !== 'open') return
     const receivedAt = process.hrtime.bigint()
     if (this.consumesInFlight > 0) {
@@ -295,7 +298,7 @@ export class ClientChannel implements UpstreamChannelHandler {
         routingKey: msg.fields.routingKey,
       },
     })
-    this.owner.sendContent(this.id, propsOf(msg), msg.content)
+    this.owner.sendRawContent(this.id, msg.header, msg.content)
     if (noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
     this.owner.observer.deliverySent({
       connection: this.owner.id,
@@ -304,22 +307,22 @@ export class ClientChannel implements UpstreamChannelHandler {
       exchange: msg.fields.exchange,
       routingKey: msg.fields.routingKey,
       consumerTag: msg.fields.consumerTag,
-      headers: (msg.properties.headers ?? undefined) as FieldTable | undefined,
+      headers: msg.properties.headers,
       body: msg.content,
       redelivered: msg.fields.redelivered,
       receivedAt,
     })
   }
 
-  returned(from: UpstreamChannel | null, msg: Message): void {
+  returned(from: UpstreamChannel | null, msg: Pick<BrokerReturn, 'fields' | 'properties' | 'content'>): void {
     if (this.state !== 'open') return
-    const f = msg.fields as unknown as { replyCode: number; replyText: string; exchange: string; routingKey: string }
+    const f = msg.fields
     if (from !== null) this.publisher.returnedOn(from.connection.cell, f.replyCode)
     this.owner.sendMethod(this.id, {
       name: 'basic.return',
       args: { replyCode: f.replyCode, replyText: f.replyText, exchange: f.exchange, routingKey: f.routingKey },
     })
-    this.owner.sendContent(this.id, propsOf(msg), msg.content)
+    this.owner.sendContent(this.id, msg.properties, msg.content)
   }
 
   consumerCancelled(from: UpstreamChannel | null, consumerTag: string): void {
@@ -355,8 +358,8 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (this.legs.get(cell) === up) this.legs.delete(cell)
     if (this.state !== 'open') return
     if (connectionLost) {
-      // amqplib closes the channels before it emits the connection's 'close': recover once the
-      // connection has been marked lost, or recover() would reuse the dead connection.
+      // A broker connection tells its channels before its owner: recover once the connection
+      // has been marked lost, or recover() would reuse the dead connection.
       queueMicrotask(() => {
         if (this.state === 'open') this.steps.pushFront(() => this.recover(cell))
       })
@@ -602,7 +605,7 @@ export class ClientChannel implements UpstreamChannelHandler {
 
   private async onGet(up: UpstreamChannel, a: ArgsOf<'basic.get'>): Promise<void> {
     const msg = await up.get(a.queue)
-    if (msg === false) return this.reply({ name: 'basic.get-empty', args: { clusterId: '' } })
+    if (msg === null) return this.reply({ name: 'basic.get-empty', args: { clusterId: '' } })
     this.reply({
       name: 'basic.get-ok',
       args: {
@@ -613,7 +616,7 @@ export class ClientChannel implements UpstreamChannelHandler {
         messageCount: msg.fields.messageCount,
       },
     })
-    this.owner.sendContent(this.id, propsOf(msg), msg.content)
+    this.owner.sendRawContent(this.id, msg.header, msg.content)
     if (a.noAck) this.ackWhenWritten(up, msg.fields.deliveryTag)
   }
 
@@ -696,24 +699,23 @@ export class ClientChannel implements UpstreamChannelHandler {
       else this.serverClose(err.code, err.text, err.classId, err.methodId)
       return
     }
-    const e = err as { code?: unknown; message?: string }
-    if (typeof e.code === 'number') {
-      // amqplib rejected the RPC because the broker closed the channel; closed() reports the
-      // same reason, so close here only once with the broker's text.
-      const reason = closeReasonFromError(err)
-      this.serverClose(reason.code, reason.text, reason.classId, reason.methodId)
+    if (err instanceof BrokerError) {
+      // The broker closed the channel under the request; closed() reports the same reason, so
+      // close here only once with the broker's text.
+      this.serverClose(err.reason.code, err.reason.text, err.reason.classId, err.reason.methodId)
       return
     }
     if (err instanceof PoolClosedError) {
       this.owner.connectionError(amqpError(320, "broker forced connection closure with reason 'shutdown'"))
       return
     }
-    if (e.message === AMQPLIB_CHANNEL_ENDED || e.message === AMQPLIB_CHANNEL_CLOSED) {
+    if (err instanceof ChannelEndedError) {
       // The broker channel went away under a pending step; its close handler already decided
       // (recovery after a lost connection, or the broker's own channel.close to the client).
-      this.log.debug('broker channel ended under a step', { err: e.message })
+      this.log.debug('broker channel ended under a step', { err: err.message })
       return
     }
+    const e = err as { message?: string }
     this.log.error('[BUG] unexpected error in channel step', { err: e.message ?? String(err) })
     this.serverClose(541, `INTERNAL_ERROR - ${e.message ?? 'unexpected error'}`, 0, 0)
   }
@@ -734,12 +736,3 @@ function generatedConsumerTag(): string {
 }
 
 class ChannelGone extends Error {}
-
-/** amqplib's words for an RPC or send on a channel that closed meanwhile. */
-const AMQPLIB_CHANNEL_ENDED = 'Channel ended, no reply will be forthcoming'
-const AMQPLIB_CHANNEL_CLOSED = 'Channel closed'
-
-/** amqplib hands every property key over, absent ones as undefined; the encoder skips those. */
-function propsOf(msg: Message): BasicProperties {
-  return msg.properties as unknown as BasicProperties
-}

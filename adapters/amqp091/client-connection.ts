@@ -9,7 +9,7 @@ import { AmqpCodecError } from './codec-errors.js'
 import { ContentAssembler } from './content-assembler.js'
 import type { FieldTable } from './field-table.js'
 import { FrameParser, type FrameSink } from './frame-parser.js'
-import { encodeContent, HEARTBEAT_FRAME, PROTOCOL_HEADER } from './frame-writer.js'
+import { encodeContent, encodeRawContent, HEARTBEAT_FRAME, PROTOCOL_HEADER } from './frame-writer.js'
 import { Heartbeat } from './heartbeat.js'
 import {
   decodeContentHeader,
@@ -166,6 +166,10 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
 
   sendContent(channel: number, props: BasicProperties, body: Buffer): void {
     for (const frame of encodeContent(channel, 60, props, body, this.frameMax)) this.write(frame)
+  }
+
+  sendRawContent(channel: number, header: Buffer, body: Buffer): void {
+    for (const frame of encodeRawContent(channel, header, body, this.frameMax)) this.write(frame)
   }
 
   get routing(): ConnectionRouting {

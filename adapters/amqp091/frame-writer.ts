@@ -7,7 +7,7 @@
  * write costs more than copying a few KiB; larger bodies are never copied: the list interleaves
  * views of the body with the framing bytes, which all share one small allocation.
  */
-import { encodeHeaderFrame, FRAME_BODY, FRAME_END, FRAME_HEARTBEAT, type BasicProperties } from './methods.generated.js'
+import { encodeHeaderFrame, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, type BasicProperties } from './methods.generated.js'
 
 /** type, channel (0), size (0), frame-end. */
 export const HEARTBEAT_FRAME: Buffer = Buffer.from([FRAME_HEARTBEAT, 0, 0, 0, 0, 0, 0, FRAME_END])
@@ -64,6 +64,38 @@ export function encodeContent(
   const out: Buffer[] = []
   pushBodyViews(out, head, head.length - framing, channel, body, maxPayload)
   return out
+}
+
+/**
+ * encodeContent for a content header that is already encoded: `header` is a header frame's
+ * payload as another peer sent it (class, weight, body size, flags, properties), framed here
+ * for `channel`. Passing a broker's header on this way skips decoding-then-encoding properties.
+ */
+export function encodeRawContent(channel: number, header: Buffer, body: Buffer, frameMax: number): Buffer[] {
+  const maxPayload = maxBodyPerFrame(frameMax)
+  const headerFrame = header.length + FRAME_OVERHEAD
+  if (body.length === 0) return [frameAround(FRAME_HEADER, channel, header, 0)]
+  if (body.length <= COPY_BODY_MAX && body.length <= maxPayload) {
+    const frames = frameAround(FRAME_HEADER, channel, header, body.length + FRAME_OVERHEAD)
+    writeSmallBodyFrame(frames, headerFrame, channel, body)
+    return [frames]
+  }
+  const framing = framingSize(body.length, maxPayload)
+  const head = frameAround(FRAME_HEADER, channel, header, framing)
+  const out: Buffer[] = []
+  pushBodyViews(out, head, headerFrame, channel, body, maxPayload)
+  return out
+}
+
+/** One frame of `type` around `payload`, with `tailroom` unwritten bytes after its frame-end. */
+function frameAround(type: number, channel: number, payload: Buffer, tailroom: number): Buffer {
+  const frame = Buffer.allocUnsafe(payload.length + FRAME_OVERHEAD + tailroom)
+  frame[0] = type
+  frame.writeUInt16BE(channel, 1)
+  frame.writeUInt32BE(payload.length, 3)
+  payload.copy(frame, FRAME_HEADER_SIZE)
+  frame[FRAME_HEADER_SIZE + payload.length] = FRAME_END
+  return frame
 }
 
 function maxBodyPerFrame(frameMax: number): number {

@@ -1,10 +1,10 @@
-import type { ConfirmChannel } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import type { UpstreamConnection } from '../rabbit/upstream-connection.js'
+import type { BrokerChannel } from '../rabbit/wire/broker-channel.js'
 import { isServerNamed, type TopologyRecord } from './topology-record.js'
 
 /** What is declared (for the log) and how. */
-type Declaration = [string, (ch: ConfirmChannel) => Promise<unknown>]
+type Declaration = [string, (ch: BrokerChannel) => Promise<unknown>]
 
 /**
  * Re-declares a connection's recorded topology on a scratch channel of the new broker connection,
@@ -29,11 +29,10 @@ export async function replay(t: TopologyRecord, conn: UpstreamConnection, log: L
       .filter((b) => !isServerNamed(b.queue) && t.queueOn(b.queue, conn.cell))
       .map((b): Declaration => [`binding ${b.queue}<-${b.exchange}`, (ch) => ch.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments)]),
   ]
-  let ch: ConfirmChannel | null = null
+  let ch: BrokerChannel | null = null
   for (const [what, declare] of steps) {
     try {
       ch ??= await conn.openChannel()
-      ch.on('error', () => {})
       await declare(ch)
     } catch (err) {
       log.warn('could not re-declare after broker loss', { what, err: (err as Error).message })

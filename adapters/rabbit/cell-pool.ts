@@ -1,6 +1,6 @@
-import { connect, type ChannelModel } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import { UpstreamConnection } from './upstream-connection.js'
+import { BrokerConnection } from './wire/broker-connection.js'
 
 export interface CellPoolOptions {
   cell: string
@@ -14,14 +14,9 @@ export interface CellPoolOptions {
   reconnectMaxDelayMs: number
 }
 
-export type Connector = (url: string, clientName: string, heartbeat: number) => Promise<ChannelModel>
+export type Connector = (url: string, clientName: string, heartbeat: number) => Promise<BrokerConnection>
 
-const amqplibConnector: Connector = (url, clientName, heartbeat) => {
-  const u = new URL(url)
-  u.searchParams.set('heartbeat', String(heartbeat))
-  // noDelay: without it Nagle and delayed ACKs add ~40 ms to every lone RPC through cellgate.
-  return connect(u.toString(), { noDelay: true, clientProperties: { connection_name: clientName, product: 'cellgate' } })
-}
+const brokerConnector: Connector = (url, connectionName, heartbeat) => BrokerConnection.connect({ url, connectionName, heartbeat })
 
 export class PoolClosedError extends Error {
   override readonly name = 'PoolClosedError'
@@ -44,7 +39,7 @@ export class CellPool {
   constructor(
     private readonly opts: CellPoolOptions,
     private readonly log: Logger,
-    private readonly connector: Connector = amqplibConnector,
+    private readonly connector: Connector = brokerConnector,
   ) {}
 
   get cell(): string {
@@ -109,8 +104,8 @@ export class CellPool {
       if (this.closed) throw new PoolClosedError(`cell ${this.opts.cell} is shutting down`)
       const id = `${this.opts.cell}#${++this.serial}`
       try {
-        const model = await this.connector(this.opts.url, `cellgate:${process.pid}:${id}`, this.opts.heartbeatSeconds)
-        const conn = new UpstreamConnection(id, this.opts.cell, model, this.log.child({ upstream: id }))
+        const broker = await this.connector(this.opts.url, `cellgate:${process.pid}:${id}`, this.opts.heartbeatSeconds)
+        const conn = new UpstreamConnection(id, this.opts.cell, broker, this.log.child({ upstream: id }))
         // With its last connection gone the pool reconnects by itself: `reachable` must follow
         // the broker even while no client asks (a broker that died under an idle cell).
         conn.onLost(() => {

@@ -1,6 +1,6 @@
-import type { ConfirmChannel, GetMessage } from 'amqplib'
 import type { Logger } from '../log/logger.js'
 import type { UpstreamConnection } from './upstream-connection.js'
+import type { BrokerChannel, BrokerGetMessage } from './wire/broker-channel.js'
 
 export interface DrainOptions {
   /** Quiet time after the last message before the source queue counts as empty (late publishes still in flight). */
@@ -25,8 +25,6 @@ export interface DrainResult {
 export async function drainQueue(from: UpstreamConnection, to: UpstreamConnection, queue: string, opts: DrainOptions, log: Logger): Promise<DrainResult> {
   const src = await from.openChannel()
   const dst = await to.openChannel()
-  src.on('error', () => {})
-  dst.on('error', () => {})
   let moved = 0
   let deleted = false
   const deadline = Date.now() + opts.maxMs
@@ -35,8 +33,8 @@ export async function drainQueue(from: UpstreamConnection, to: UpstreamConnectio
     await dst.checkQueue(queue)
     let quietSince = Date.now()
     while (Date.now() < deadline) {
-      const msg = await src.get(queue, { noAck: false })
-      if (msg === false) {
+      const msg = await src.get(queue)
+      if (msg === null) {
         if (Date.now() - quietSince >= opts.settleMs) {
           deleted = await deleteIfEmpty(src, queue)
           if (deleted) break
@@ -46,7 +44,7 @@ export async function drainQueue(from: UpstreamConnection, to: UpstreamConnectio
         continue
       }
       await forward(dst, queue, msg)
-      src.ack(msg)
+      src.ack(msg.fields.deliveryTag, false)
       moved++
       quietSince = Date.now()
     }
@@ -58,16 +56,16 @@ export async function drainQueue(from: UpstreamConnection, to: UpstreamConnectio
   return { moved, deleted }
 }
 
-function forward(dst: ConfirmChannel, queue: string, msg: GetMessage): Promise<void> {
+function forward(dst: BrokerChannel, queue: string, msg: BrokerGetMessage): Promise<void> {
   return new Promise((resolve, reject) => {
-    dst.publish('', queue, msg.content, msg.properties, (err: unknown) => (err == null ? resolve() : reject(new Error(`broker refused the moved message (${String(err)})`))))
+    dst.publish('', queue, msg.content, msg.properties, false, (nacked) => (nacked ? reject(new Error('broker refused (nacked) the moved message')) : resolve()))
   })
 }
 
 /** RabbitMQ refuses (406) a delete with if-empty/if-unused when the queue is not: that closes the channel, so probe first. */
-async function deleteIfEmpty(ch: ConfirmChannel, queue: string): Promise<boolean> {
+async function deleteIfEmpty(ch: BrokerChannel, queue: string): Promise<boolean> {
   const q = await ch.checkQueue(queue)
   if (q.messageCount > 0 || q.consumerCount > 0) return false
-  await ch.deleteQueue(queue, { ifEmpty: true, ifUnused: true })
+  await ch.deleteQueue(queue, true, true)
   return true
 }

@@ -1,13 +1,13 @@
-import type { ConfirmChannel, ConsumeMessage, GetMessage, Message, Options } from 'amqplib'
 import type { BasicProperties } from '../amqp091/methods.generated.js'
 import type { FieldTable } from '../amqp091/field-table.js'
-import { closeReasonFromError, type CloseReason } from './close-reason.js'
+import type { CloseReason } from './close-reason.js'
 import type { UpstreamConnection } from './upstream-connection.js'
+import type { BrokerChannel, BrokerDelivery, BrokerGetMessage, BrokerReturn, QueueOk } from './wire/broker-channel.js'
 
 /** Events from one broker channel, delivered to the client channel that owns it. */
 export interface UpstreamChannelHandler {
-  deliver(up: UpstreamChannel, msg: ConsumeMessage): void
-  returned(up: UpstreamChannel, msg: Message): void
+  deliver(up: UpstreamChannel, msg: BrokerDelivery): void
+  returned(up: UpstreamChannel, msg: BrokerReturn): void
   /** The broker cancelled a consumer (queue deleted, failover...). */
   consumerCancelled(up: UpstreamChannel, consumerTag: string): void
   /** The channel is gone; `connectionLost` distinguishes a dead broker connection from a channel error. */
@@ -16,11 +16,7 @@ export interface UpstreamChannelHandler {
   drain(up: UpstreamChannel): void
 }
 
-export interface QueueDeclared {
-  queue: string
-  messageCount: number
-  consumerCount: number
-}
+export type QueueDeclared = QueueOk
 
 /**
  * One broker channel in confirm mode, owned by exactly one client channel. Always confirming
@@ -41,159 +37,123 @@ export class UpstreamChannel {
 
   private constructor(
     readonly connection: UpstreamConnection,
-    private readonly ch: ConfirmChannel,
-    private readonly handler: UpstreamChannelHandler,
+    private readonly ch: BrokerChannel,
+    handler: UpstreamChannelHandler,
   ) {
-    let lastError: CloseReason | undefined
-    ch.on('error', (err: Error) => {
-      lastError = closeReasonFromError(err)
+    ch.setHandler({
+      deliver: (msg) => handler.deliver(this, msg),
+      returned: (msg) => handler.returned(this, msg),
+      consumerCancelled: (tag) => handler.consumerCancelled(this, tag),
+      drain: () => handler.drain(this),
+      closed: (reason, connectionLost) => {
+        if (this.done) return
+        this.done = true
+        this.lostWithConnection = connectionLost || !connection.isAlive
+        handler.closed(this, reason, this.lostWithConnection)
+      },
     })
-    ch.on('close', () => {
-      if (this.done) return
-      this.done = true
-      this.lostWithConnection = lastError === undefined || !connection.isAlive
-      handler.closed(this, lastError ?? closeReasonFromError(new Error('channel closed'), 320), this.lostWithConnection)
-    })
-    ch.on('return', (msg: Message) => handler.returned(this, msg))
-    // The 'cancel' event carries the real tag, also for consumers whose tag the broker chose.
-    ch.on('cancel', (fields: { consumerTag: string }) => handler.consumerCancelled(this, fields.consumerTag))
-    ch.on('drain', () => handler.drain(this))
   }
 
   static async open(conn: UpstreamConnection, handler: UpstreamChannelHandler, prefetch: number): Promise<UpstreamChannel> {
-    const ch = await conn.openChannel()
-    const up = new UpstreamChannel(conn, ch, handler)
+    const up = new UpstreamChannel(conn, await conn.openChannel(), handler)
     // Bound what the broker pushes before the client acks: the client may ask for unlimited.
-    await ch.prefetch(prefetch, false)
+    await up.ch.prefetch(prefetch, false)
     return up
   }
 
   get isOpen(): boolean {
-    return !this.done
+    return !this.done && this.ch.isOpen
   }
 
   /** Returns false when the broker socket is backed up: the caller must wait for drain(). */
-  publish(
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    props: BasicProperties,
-    mandatory: boolean,
-    confirmed: (nacked: boolean) => void,
-  ): boolean {
-    // The properties object is ours (decoded for this message), so amqplib may take it as its
-    // options directly: no copy per message.
-    const options = props as Options.Publish
-    options.mandatory = mandatory
-    return this.ch.publish(exchange, routingKey, body, options, (err: unknown) => confirmed(err != null))
+  publish(exchange: string, routingKey: string, body: Buffer, props: BasicProperties, mandatory: boolean, confirmed: (nacked: boolean) => void): boolean {
+    return this.ch.publish(exchange, routingKey, body, props, mandatory, confirmed)
   }
 
-  assertExchange(name: string, type: string, o: { durable: boolean; autoDelete: boolean; internal: boolean; arguments: FieldTable }): Promise<unknown> {
+  assertExchange(name: string, type: string, o: { durable: boolean; autoDelete: boolean; internal: boolean; arguments: FieldTable }): Promise<void> {
     return this.ch.assertExchange(name, type, o)
   }
 
-  checkExchange(name: string): Promise<unknown> {
+  checkExchange(name: string): Promise<void> {
     return this.ch.checkExchange(name)
   }
 
-  deleteExchange(name: string, ifUnused: boolean): Promise<unknown> {
-    return this.ch.deleteExchange(name, { ifUnused })
+  deleteExchange(name: string, ifUnused: boolean): Promise<void> {
+    return this.ch.deleteExchange(name, ifUnused)
   }
 
-  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): Promise<unknown> {
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): Promise<void> {
     return this.ch.bindExchange(destination, source, routingKey, args)
   }
 
-  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): Promise<unknown> {
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): Promise<void> {
     return this.ch.unbindExchange(destination, source, routingKey, args)
   }
 
-  async assertQueue(name: string, o: { durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: FieldTable }): Promise<QueueDeclared> {
-    const r = await this.ch.assertQueue(name, o)
-    return { queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount }
+  assertQueue(name: string, o: { durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: FieldTable }): Promise<QueueDeclared> {
+    return this.ch.assertQueue(name, o)
   }
 
-  async checkQueue(name: string): Promise<QueueDeclared> {
-    const r = await this.ch.checkQueue(name)
-    return { queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount }
+  checkQueue(name: string): Promise<QueueDeclared> {
+    return this.ch.checkQueue(name)
   }
 
-  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable): Promise<unknown> {
+  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable): Promise<void> {
     return this.ch.bindQueue(queue, exchange, routingKey, args)
   }
 
-  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable): Promise<unknown> {
+  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable): Promise<void> {
     return this.ch.unbindQueue(queue, exchange, routingKey, args)
   }
 
-  async purgeQueue(queue: string): Promise<number> {
-    return (await this.ch.purgeQueue(queue)).messageCount
+  purgeQueue(queue: string): Promise<number> {
+    return this.ch.purgeQueue(queue)
   }
 
-  async deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): Promise<number> {
-    return (await this.ch.deleteQueue(queue, { ifUnused, ifEmpty })).messageCount
+  deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): Promise<number> {
+    return this.ch.deleteQueue(queue, ifUnused, ifEmpty)
   }
 
-  prefetch(count: number, global: boolean): Promise<unknown> {
+  prefetch(count: number, global: boolean): Promise<void> {
     return this.ch.prefetch(count, global)
   }
 
-  async consume(
-    queue: string,
-    o: { consumerTag: string; noLocal: boolean; exclusive: boolean; arguments: FieldTable },
-  ): Promise<string> {
-    // Always consume with acks upstream, even for a no-ack client: cellgate acks once the message
-    // is written to the client, so a slow client cannot make cellgate buffer without bound.
-    const r = await this.ch.consume(
-      queue,
-      (msg) => {
-        if (msg !== null) this.handler.deliver(this, msg)
-      },
-      { consumerTag: o.consumerTag, noLocal: o.noLocal, noAck: false, exclusive: o.exclusive, arguments: o.arguments },
-    )
-    return r.consumerTag
+  /**
+   * Always consumes with acks upstream, even for a no-ack client: cellgate acks once the message
+   * is written to the client, so a slow client cannot make cellgate buffer without bound.
+   */
+  consume(queue: string, o: { consumerTag: string; noLocal: boolean; exclusive: boolean; arguments: FieldTable }): Promise<string> {
+    return this.ch.consume(queue, o)
   }
 
-  async cancel(consumerTag: string): Promise<void> {
-    await this.ch.cancel(consumerTag)
+  cancel(consumerTag: string): Promise<void> {
+    return this.ch.cancel(consumerTag)
   }
 
-  get(queue: string): Promise<GetMessage | false> {
-    return this.ch.get(queue, { noAck: false })
+  get(queue: string): Promise<BrokerGetMessage | null> {
+    return this.ch.get(queue)
   }
 
-  recover(): Promise<unknown> {
+  recover(): Promise<void> {
     return this.ch.recover()
   }
 
   ack(deliveryTag: number, multiple: boolean): void {
-    if (this.done) return
-    this.ch.ack(tagOnly(deliveryTag), multiple)
+    if (!this.done) this.ch.ack(deliveryTag, multiple)
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    if (this.done) return
-    this.ch.nack(tagOnly(deliveryTag), multiple, requeue)
+    if (!this.done) this.ch.nack(deliveryTag, multiple, requeue)
   }
 
   reject(deliveryTag: number, requeue: boolean): void {
-    if (this.done) return
-    this.ch.reject(tagOnly(deliveryTag), requeue)
+    if (!this.done) this.ch.reject(deliveryTag, requeue)
   }
 
   /** Closes the broker channel; consumers end and unacked messages return to their queues. */
   async close(): Promise<void> {
     if (this.done) return
     this.done = true
-    try {
-      await this.ch.close()
-    } catch {
-      // The broker or the connection closed it first: the outcome is the same.
-    }
+    await this.ch.close()
   }
-}
-
-/** amqplib acks a Message but reads only its delivery tag. */
-function tagOnly(deliveryTag: number): Message {
-  return { fields: { deliveryTag } } as unknown as Message
 }

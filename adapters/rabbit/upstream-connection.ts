@@ -1,6 +1,6 @@
-import type { Socket } from 'node:net'
-import type { ChannelModel, ConfirmChannel } from 'amqplib'
 import type { Logger } from '../log/logger.js'
+import { IGNORING_HANDLER, type BrokerChannel, type BrokerChannelHandler } from './wire/broker-channel.js'
+import type { BrokerConnection } from './wire/broker-connection.js'
 
 /** What a client connection attached to an upstream connection hears about it. */
 export interface UpstreamConnectionListener {
@@ -19,29 +19,27 @@ export class UpstreamConnection {
   private readonly listeners = new Set<UpstreamConnectionListener>()
   private alive = true
   blocked = false
-  openChannels = 0
   private readonly lostCallbacks: Array<() => void> = []
 
   constructor(
     readonly id: string,
     readonly cell: string,
-    private readonly model: ChannelModel,
+    private readonly broker: BrokerConnection,
     private readonly log: Logger,
   ) {
-    batchMuxWrites(model)
-    model.on('blocked', (reason: string) => {
-      this.blocked = true
-      log.warn('broker blocked the connection', { reason })
-      for (const l of this.listeners) l.blocked(reason, this)
+    broker.setEvents({
+      blocked: (reason) => {
+        this.blocked = true
+        log.warn('broker blocked the connection', { reason })
+        for (const l of this.listeners) l.blocked(reason, this)
+      },
+      unblocked: () => {
+        this.blocked = false
+        log.info('broker unblocked the connection')
+        for (const l of this.listeners) l.unblocked(this)
+      },
+      lost: (reason) => this.markLost(reason),
     })
-    model.on('unblocked', () => {
-      this.blocked = false
-      log.info('broker unblocked the connection')
-      for (const l of this.listeners) l.unblocked(this)
-    })
-    // amqplib emits 'error' before 'close' for server-initiated closes; 'close' always follows.
-    model.on('error', (err: Error) => log.warn('broker connection error', { err: err.message }))
-    model.on('close', (err?: Error) => this.markLost(err ? err.message : 'closed by broker'))
   }
 
   get isAlive(): boolean {
@@ -60,21 +58,19 @@ export class UpstreamConnection {
     this.listeners.delete(listener)
   }
 
-  async openChannel(): Promise<ConfirmChannel> {
-    const ch = await this.model.createConfirmChannel()
-    this.openChannels++
-    ch.once('close', () => this.openChannels--)
-    return ch
+  get openChannels(): number {
+    return this.broker.openChannelCount
+  }
+
+  /** A channel in confirm mode; without a handler, for work that only awaits its answers (declarations, moves). */
+  openChannel(handler: BrokerChannelHandler = IGNORING_HANDLER): Promise<BrokerChannel> {
+    return this.broker.openChannel(handler)
   }
 
   async close(): Promise<void> {
     if (!this.alive) return
     this.alive = false
-    try {
-      await this.model.close()
-    } catch {
-      // Already closing or closed by the broker: nothing left to release.
-    }
+    await this.broker.close()
   }
 
   /** Called once when the broker connection is lost (not when cellgate closes it). */
@@ -92,25 +88,3 @@ export class UpstreamConnection {
   }
 }
 
-/**
- * amqplib writes every frame with its own syscall: its muxer drains the channels' frame queues
- * one write at a time. Corking the socket around one muxer round sends a burst of publishes and
- * acks in one writev (measured: 40% of cellgate's CPU was in single writes). This reaches into
- * amqplib's internals (connection.stream, connection.muxer._readIncoming); if they move, writes
- * simply go out one by one again.
- */
-function batchMuxWrites(model: ChannelModel): void {
-  const internals = (model as unknown as { connection?: { stream?: unknown; muxer?: { _readIncoming?: unknown } } }).connection
-  const socket = internals?.stream as Socket | undefined
-  const muxer = internals?.muxer
-  if (typeof socket?.cork !== 'function' || muxer === undefined || typeof muxer._readIncoming !== 'function') return
-  const round = muxer._readIncoming as () => void
-  muxer._readIncoming = function corkedRound(this: unknown): void {
-    socket.cork()
-    try {
-      round.call(this)
-    } finally {
-      socket.uncork()
-    }
-  }
-}
