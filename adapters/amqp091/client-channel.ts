@@ -219,9 +219,10 @@ export class ClientChannel implements UpstreamChannelHandler {
     }
   }
 
-  /** A complete basic.publish (method, header and body) from the client. */
-  handlePublish(args: ArgsOf<'basic.publish'>, clientProps: BasicProperties, body: Buffer): void {
+  /** A complete basic.publish; `header` is its content header as sent, passed on while the properties stay as they are. */
+  handlePublish(args: ArgsOf<'basic.publish'>, clientProps: BasicProperties, body: Buffer, header?: Buffer): void {
     let props = clientProps
+    let rawHeader = header
     if (this.state !== 'open') return
     if (args.immediate) throw amqpError(540, 'immediate=true', 60, 40)
     const seq = this.publisher.nextSeq()
@@ -235,7 +236,10 @@ export class ClientChannel implements UpstreamChannelHandler {
       body,
       receivedAt: process.hrtime.bigint(),
     })
-    if (obs?.headers !== undefined) props = { ...props, headers: obs.headers }
+    if (obs?.headers !== undefined) {
+      props = { ...props, headers: obs.headers }
+      rawHeader = undefined
+    }
     const route = this.owner.routing.publish(args.exchange, args.routingKey, props, body)
     if (obs !== undefined) obs.routed(route.cells, outcomeOf(route.cells.length, route.rewrite !== undefined), route.why ?? '')
     if (route.cells.length === 0) {
@@ -254,7 +258,7 @@ export class ClientChannel implements UpstreamChannelHandler {
     if (route.cells.length === 1 && route.rewrite === undefined && this.steps.idle) {
       const up = this.legs.get(route.cells[0]!)
       if (up !== undefined && up.isOpen && exchangeKnown(up, args.exchange, this.owner.topology)) {
-        this.publisher.publish([up], args, props, body, seq, obs)
+        this.publisher.publish([up], args, props, body, seq, obs, rawHeader)
         return
       }
     }
@@ -265,7 +269,7 @@ export class ClientChannel implements UpstreamChannelHandler {
         if (route.rewrite !== undefined) await up.assertQueue(route.rewrite.queue, { durable: true, exclusive: false, autoDelete: false, arguments: {} })
         else await this.ensureExchange(up, args.exchange)
       }
-      if (this.state === 'open') this.publisher.publish(ups, sendArgs, sendProps, body, seq, obs)
+      if (this.state === 'open') this.publisher.publish(ups, sendArgs, sendProps, body, seq, obs, route.rewrite === undefined ? rawHeader : undefined)
     })
   }
 

@@ -355,7 +355,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     const header = decodeContentHeader(payload)
     const ch = this.channels.get(channel)
     ch?.checkBodySize(header.bodySize)
-    pending.body = new ContentAssembler(header.properties, header.bodySize)
+    pending.body = new ContentAssembler(header.properties, header.bodySize, payload)
     if (header.bodySize === 0) this.completePublish(channel)
   }
 
@@ -374,7 +374,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     const ch = this.channels.get(channel)
     if (ch === undefined || !ch.isOpen) return
     try {
-      ch.handlePublish(pending.args, pending.body!.properties, pending.body!.take())
+      ch.handlePublish(pending.args, pending.body!.properties, pending.body!.take(), pending.body!.header)
     } catch (err) {
       this.onChannelError(ch, err)
     }

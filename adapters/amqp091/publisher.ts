@@ -15,6 +15,8 @@ interface InFlight {
   readonly args: ArgsOf<'basic.publish'>
   readonly props: BasicProperties
   readonly body: Buffer
+  /** The content header as the client sent it, when `props` are exactly what it says: sent on as is. */
+  readonly header: Buffer | undefined
   /** The client's confirm sequence number, 0 when the client is not in confirm mode. */
   readonly seq: number
   readonly legs: LegSend[]
@@ -62,9 +64,9 @@ export class Publisher {
     return this.confirmMode ? ++this.seq : 0
   }
 
-  publish(ups: readonly UpstreamChannel[], args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number, obs?: PublishObservation): void {
+  publish(ups: readonly UpstreamChannel[], args: ArgsOf<'basic.publish'>, props: BasicProperties, body: Buffer, seq: number, obs?: PublishObservation, header?: Buffer): void {
     const legs = ups.map((up): LegSend => ({ cell: up.connection.cell, generation: this.generation(up.connection.cell), settled: false }))
-    const m: InFlight = { args, props, body, seq, legs, obs, unsettledLegs: legs.length, returned: false, nacked: false, settled: false }
+    const m: InFlight = { args, props, body, header, seq, legs, obs, unsettledLegs: legs.length, returned: false, nacked: false, settled: false }
     this.inflight.push(m)
     for (let i = 0; i < ups.length; i++) this.send(ups[i]!, m, legs[i]!)
   }
@@ -124,7 +126,7 @@ export class Publisher {
     const mandatory = m.args.mandatory && m.legs.length === 1
     let room: boolean
     try {
-      room = up.publish(m.args.exchange, m.args.routingKey, m.body, m.props, mandatory, (nacked) => this.confirmed(m, leg, nacked))
+      room = up.publish(m.args.exchange, m.args.routingKey, m.body, m.header ?? m.props, mandatory, (nacked) => this.confirmed(m, leg, nacked))
     } catch (err) {
       // amqplib throws when the channel closed between our check and the call; recovery re-sends.
       if (!up.isOpen) return

@@ -65,8 +65,11 @@ export class UpstreamChannel {
     return !this.done && this.ch.isOpen
   }
 
-  /** Returns false when the broker socket is backed up: the caller must wait for drain(). */
-  publish(exchange: string, routingKey: string, body: Buffer, props: BasicProperties, mandatory: boolean, confirmed: (nacked: boolean) => void): boolean {
+  /**
+   * `props` may be a content header payload already encoded (the client's own bytes). Returns
+   * false when the broker socket is backed up: the caller must wait for drain().
+   */
+  publish(exchange: string, routingKey: string, body: Buffer, props: BasicProperties | Buffer, mandatory: boolean, confirmed: (nacked: boolean) => void): boolean {
     return this.ch.publish(exchange, routingKey, body, props, mandatory, confirmed)
   }
 

@@ -1,5 +1,5 @@
 import type { FieldTable } from '../../amqp091/field-table.js'
-import { encodeContent } from '../../amqp091/frame-writer.js'
+import { encodeContent, encodeRawContent } from '../../amqp091/frame-writer.js'
 import {
   decodeContentHeader,
   decodeMethod,
@@ -120,13 +120,17 @@ export class BrokerChannel {
 
   // ---- publishing ---------------------------------------------------------------------------
 
-  /** Returns false when the socket is backed up: wait for the handler's drain(). */
-  publish(exchange: string, routingKey: string, body: Buffer, props: BasicProperties, mandatory: boolean, confirmed: (nacked: boolean) => void): boolean {
+  /**
+   * `props` is either the properties or a content header payload already encoded (passed on as
+   * it is). Returns false when the socket is backed up: wait for the handler's drain().
+   */
+  publish(exchange: string, routingKey: string, body: Buffer, props: BasicProperties | Buffer, mandatory: boolean, confirmed: (nacked: boolean) => void): boolean {
     if (this.state !== 'open') throw new ChannelEndedError('publish on a closed broker channel')
     this.unconfirmed.set(this.nextSeq++, confirmed)
     this.wire.send(this.id, { name: 'basic.publish', args: { ticket: 0, exchange, routingKey, mandatory, immediate: false } })
     let room = true
-    for (const frame of encodeContent(this.id, 60, props, body, this.wire.frameMax)) room = this.wire.write(frame)
+    const frames = Buffer.isBuffer(props) ? encodeRawContent(this.id, props, body, this.wire.frameMax) : encodeContent(this.id, 60, props, body, this.wire.frameMax)
+    for (const frame of frames) room = this.wire.write(frame)
     if (!room) this.waitingForDrain = true
     return room
   }
