@@ -534,10 +534,12 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   private write(frame: Buffer): void {
     if (this.phase === 'closed' || this.socket.destroyed) return
     if (!this.corked) {
-      // Gather a tick's frames into one syscall: deliveries come in bursts.
+      // One writev per socket per event-loop turn, not per read: flushed in the check phase,
+      // after every socket that was readable in this turn had its say (a publisher's data and a
+      // consumer's acks both write to the same broker socket), at no added latency.
       this.corked = true
       this.socket.cork()
-      process.nextTick(() => this.flush())
+      setImmediate(() => this.flush())
     }
     this.socket.write(frame)
     this.heartbeat?.sent()

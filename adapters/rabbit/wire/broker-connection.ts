@@ -156,10 +156,12 @@ export class BrokerConnection implements FrameSink, ChannelWire {
   write(frame: Buffer): boolean {
     if (this.socket.destroyed) return false
     if (!this.corked) {
-      // One writev for everything a tick produces: publishes and acks come in bursts.
+      // One writev per socket per event-loop turn, not per read: flushed in the check phase,
+      // after every socket that was readable in this turn had its say (a publisher's data and a
+      // consumer's acks both write to the same broker socket), at no added latency.
       this.corked = true
       this.socket.cork()
-      process.nextTick(() => this.flush())
+      setImmediate(() => this.flush())
     }
     this.socket.write(frame)
     this.heartbeat?.sent()
