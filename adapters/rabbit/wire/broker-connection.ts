@@ -32,6 +32,13 @@ const WANTED_FRAME_MAX = 131_072
 /** Channels per broker connection: RabbitMQ 3.10's default channel_max. */
 const WANTED_CHANNEL_MAX = 2047
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+/**
+ * Bytes buffered for the broker before publishers are told to wait for drain. One broker
+ * connection carries many clients' channels and a turn's writes are corked together: with the
+ * socket's own 16 KiB mark, a burst of a few 1 KiB publishes already paused every client on it.
+ * Past 16 KiB the socket emits 'drain' anyway, so the larger mark needs nothing else.
+ */
+const BACKED_UP_BYTES = 1 << 20
 
 /** What cellgate tells the broker it can do (RabbitMQ sends the matching notifications only then). */
 const CAPABILITIES: FieldTable = {
@@ -165,7 +172,7 @@ export class BrokerConnection implements FrameSink, ChannelWire {
     }
     this.socket.write(frame)
     this.heartbeat?.sent()
-    return !this.socket.writableNeedDrain
+    return this.socket.writableLength < BACKED_UP_BYTES
   }
 
   channelEnded(id: number): void {
