@@ -55,10 +55,8 @@ export class UpstreamChannel {
   }
 
   static async open(conn: UpstreamConnection, handler: UpstreamChannelHandler, prefetch: number): Promise<UpstreamChannel> {
-    const up = new UpstreamChannel(conn, await conn.openChannel(), handler)
     // Bound what the broker pushes before the client acks: the client may ask for unlimited.
-    await up.ch.prefetch(prefetch, false)
-    return up
+    return new UpstreamChannel(conn, await conn.openChannel(undefined, { count: prefetch, global: false }), handler)
   }
 
   get isOpen(): boolean {

@@ -63,8 +63,8 @@ export class UpstreamConnection {
   }
 
   /** A channel in confirm mode; without a handler, for work that only awaits its answers (declarations, moves). */
-  openChannel(handler: BrokerChannelHandler = IGNORING_HANDLER): Promise<BrokerChannel> {
-    return this.broker.openChannel(handler)
+  openChannel(handler: BrokerChannelHandler = IGNORING_HANDLER, prefetch?: { count: number; global: boolean }): Promise<BrokerChannel> {
+    return this.broker.openChannel(handler, prefetch)
   }
 
   async close(): Promise<void> {

@@ -111,10 +111,18 @@ export class BrokerChannel {
     this.handler = handler
   }
 
-  /** channel.open then confirm.select. */
-  async open(): Promise<void> {
-    await this.call({ name: 'channel.open', args: { outOfBand: '' } }, 'channel.open-ok')
-    await this.call({ name: 'confirm.select', args: { nowait: false } }, 'confirm.select-ok')
+  /**
+   * channel.open, confirm.select and, if given, basic.qos, sent together: the broker handles a
+   * channel's frames in order, so one round trip opens a ready channel (a fleet reconnecting
+   * opens hundreds of them at once).
+   */
+  async open(prefetch?: { count: number; global: boolean }): Promise<void> {
+    const steps: Array<Promise<unknown>> = [
+      this.call({ name: 'channel.open', args: { outOfBand: '' } }, 'channel.open-ok'),
+      this.call({ name: 'confirm.select', args: { nowait: false } }, 'confirm.select-ok'),
+    ]
+    if (prefetch !== undefined) steps.push(this.call({ name: 'basic.qos', args: { prefetchSize: 0, prefetchCount: prefetch.count, global: prefetch.global } }, 'basic.qos-ok'))
+    await Promise.all(steps)
     if (this.state === 'opening') this.state = 'open'
   }
 

@@ -127,12 +127,12 @@ export class BrokerConnection implements FrameSink, ChannelWire {
     return this.channels.size
   }
 
-  /** A new channel in confirm mode: every publish on it is acked or nacked by the broker. */
-  async openChannel(handler: BrokerChannelHandler): Promise<BrokerChannel> {
+  /** A new channel in confirm mode (every publish on it is acked or nacked), with its prefetch if given. */
+  async openChannel(handler: BrokerChannelHandler, prefetch?: { count: number; global: boolean }): Promise<BrokerChannel> {
     if (this.phase !== 'opened') throw new BrokerError({ code: 320, text: 'CONNECTION_FORCED - broker connection is not open', classId: 0, methodId: 0 })
     const ch = new BrokerChannel(this.allocateChannel(), this, handler)
     this.channels.set(ch.id, ch)
-    await ch.open()
+    await ch.open(prefetch)
     return ch
   }
 
