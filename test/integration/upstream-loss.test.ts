@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import t from 'tap'
 import { connect, type ConsumeMessage } from 'amqplib'
 import { startTestCellgate } from '../helpers/cellgate.js'
@@ -11,13 +12,18 @@ import { startTestCellgate } from '../helpers/cellgate.js'
 const cg = await startTestCellgate()
 t.teardown(() => cg.close())
 
-/** Closes every broker connection this cellgate opened (they are named cellgate:<pid>:...). */
-function dropCellgateBrokerConnections(): number {
+/** The broker-side ids of every connection this cellgate opened (they are named cellgate:<pid>:...). */
+function cellgateBrokerConnections(): string[] {
   const rows = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' })
-  const pids = rows
+  return rows
     .split('\n')
     .filter((l) => l.includes(`cellgate:${process.pid}:`))
     .map((l) => l.split('\t')[0]!)
+}
+
+/** Closes every broker connection this cellgate opened. */
+function dropCellgateBrokerConnections(): number {
+  const pids = cellgateBrokerConnections()
   for (const pid of pids) execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: simulated broker connection loss'])
   return pids.length
 }
@@ -72,6 +78,63 @@ t.test('a consumer on a server-named queue is cancelled instead, so the client d
   t.equal(await cancelled, true, 'basic.cancel reached the client')
   const again = await ch.assertQueue('', { exclusive: true })
   t.match(again.queue, /^amq\.gen-/, 'and the channel is still usable')
+  await c.close()
+})
+
+t.test('publishes in flight when the broker connection drops are re-sent: every confirmed message arrives', async (t) => {
+  const c = await connect(cg.url)
+  const events: string[] = []
+  c.on('error', (e: Error) => events.push(`conn-error:${e.message}`))
+  const ch = await c.createConfirmChannel()
+  ch.on('error', (e: Error) => events.push(`ch-error:${e.message}`))
+  // Durable, not exclusive: the queue must outlive the dropped broker connection on its own.
+  const q = `cg-loss-inflight-${process.pid}`
+  await ch.assertQueue(q, { durable: true, exclusive: false, autoDelete: false })
+  const confirmed = new Set<number>()
+  const nacked: number[] = []
+  const sends: Array<Promise<void>> = []
+  let n = 0
+  const publishSome = async (count: number): Promise<void> => {
+    for (let k = 0; k < count; k++, n++) {
+      const i = n
+      sends.push(
+        new Promise((res) =>
+          ch.sendToQueue(q, Buffer.from(String(i)), { persistent: true }, (err) => {
+            if (err) nacked.push(i)
+            else confirmed.add(i)
+            res()
+          }),
+        ),
+      )
+    }
+    await new Promise((r) => setImmediate(r))
+  }
+  await publishSome(500)
+  const pids = cellgateBrokerConnections()
+  // The close runs while the client keeps publishing: publishes are between cellgate and the
+  // broker when the connection goes.
+  let closing = true
+  const close = Promise.all(pids.map((pid) => promisify(execFile)('rabbitmqctl', ['-q', 'close_connection', pid, 'test: loss mid-stream']))).finally(() => (closing = false))
+  while (closing) await publishSome(20)
+  await close
+  await publishSome(500)
+  await Promise.all(sends)
+  const total = n
+  const dropped = pids.length
+  t.ok(dropped >= 1, 'cellgate had broker connections to drop mid-stream')
+  t.same(nacked, [], 'nothing nacked')
+  t.equal(confirmed.size, total, 'every publish was confirmed to the client')
+  const seen = new Map<number, number>()
+  for (;;) {
+    const m = await ch.get(q, { noAck: true })
+    if (m === false) break
+    const n = Number(m.content.toString())
+    seen.set(n, (seen.get(n) ?? 0) + 1)
+  }
+  const missing = [...confirmed].filter((n) => !seen.has(n))
+  t.same(missing, [], `no confirmed message is missing (${seen.size} distinct in the queue, ${[...seen.values()].filter((v) => v > 1).length} re-sent twice)`)
+  t.same(events, [], 'no connection or channel error reached the client')
+  await ch.deleteQueue(q)
   await c.close()
 })
 
