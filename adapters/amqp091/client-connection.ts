@@ -11,6 +11,7 @@ import type { FieldTable } from './field-table.js'
 import { FrameParser, type FrameSink } from './frame-parser.js'
 import { encodeContent, encodeRawContent, HEARTBEAT_FRAME, PROTOCOL_HEADER } from './frame-writer.js'
 import { Heartbeat } from './heartbeat.js'
+import { TurnWriter } from './turn-writer.js'
 import {
   decodeContentHeader,
   decodeMethod,
@@ -87,7 +88,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
   private readonly replays = new WeakMap<UpstreamConnection, Promise<void>>()
   private readonly blockedBy = new Set<UpstreamConnection>()
   private readonly throttledChannels = new Set<number>()
-  private corked = false
+  private readonly writer: TurnWriter
   private writableWaiters: Array<() => void> = []
 
   constructor(
@@ -100,6 +101,7 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
     this.channelMax = ctx.channelMax
     this.frameMax = ctx.frameMax
     this.parser = new FrameParser(this, { maxFrameSize: ctx.frameMax, expectProtocolHeader: true })
+    this.writer = new TurnWriter(socket)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => {
       this.heartbeat?.received()
@@ -533,22 +535,12 @@ export class ClientConnection implements FrameSink, ChannelOwner, UpstreamConnec
 
   private write(frame: Buffer): void {
     if (this.phase === 'closed' || this.socket.destroyed) return
-    if (!this.corked) {
-      // One writev per socket per event-loop turn, not per read: flushed in the check phase,
-      // after every socket that was readable in this turn had its say (a publisher's data and a
-      // consumer's acks both write to the same broker socket), at no added latency.
-      this.corked = true
-      this.socket.cork()
-      setImmediate(() => this.flush())
-    }
-    this.socket.write(frame)
+    this.writer.write(frame)
     this.heartbeat?.sent()
   }
 
   private flush(): void {
-    if (!this.corked) return
-    this.corked = false
-    this.socket.uncork()
+    this.writer.flush()
   }
 
   private socketDrained(): void {

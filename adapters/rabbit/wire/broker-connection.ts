@@ -4,6 +4,7 @@ import type { FieldTable } from '../../amqp091/field-table.js'
 import { FrameParser, type FrameSink } from '../../amqp091/frame-parser.js'
 import { HEARTBEAT_FRAME, PROTOCOL_HEADER } from '../../amqp091/frame-writer.js'
 import { Heartbeat } from '../../amqp091/heartbeat.js'
+import { TurnWriter } from '../../amqp091/turn-writer.js'
 import { decodeMethod, encodeMethodFrame, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, type AmqpMethod } from '../../amqp091/methods.generated.js'
 import type { CloseReason } from '../close-reason.js'
 import { BrokerChannel, type BrokerChannelHandler, type ChannelWire } from './broker-channel.js'
@@ -63,7 +64,7 @@ export class BrokerConnection implements FrameSink, ChannelWire {
   private readonly parser = new FrameParser(this, { maxFrameSize: WANTED_FRAME_MAX, expectProtocolHeader: false })
   private readonly channels = new Map<number, BrokerChannel>()
   private heartbeat: Heartbeat | null = null
-  private corked = false
+  private readonly writer: TurnWriter
   private channelMax = WANTED_CHANNEL_MAX
   private nextChannel = 1
   private closeWaiter: (() => void) | null = null
@@ -78,6 +79,7 @@ export class BrokerConnection implements FrameSink, ChannelWire {
     private readonly handshake: { resolve: () => void; reject: (err: Error) => void },
   ) {
     socket.setNoDelay(true)
+    this.writer = new TurnWriter(socket)
     socket.on('data', (chunk: Buffer) => {
       this.heartbeat?.received()
       this.parser.push(chunk)
@@ -162,15 +164,7 @@ export class BrokerConnection implements FrameSink, ChannelWire {
 
   write(frame: Buffer): boolean {
     if (this.socket.destroyed) return false
-    if (!this.corked) {
-      // One writev per socket per event-loop turn, not per read: flushed in the check phase,
-      // after every socket that was readable in this turn had its say (a publisher's data and a
-      // consumer's acks both write to the same broker socket), at no added latency.
-      this.corked = true
-      this.socket.cork()
-      setImmediate(() => this.flush())
-    }
-    this.socket.write(frame)
+    this.writer.write(frame)
     this.heartbeat?.sent()
     return this.socket.writableLength < BACKED_UP_BYTES
   }
@@ -288,9 +282,7 @@ export class BrokerConnection implements FrameSink, ChannelWire {
   }
 
   private flush(): void {
-    if (!this.corked) return
-    this.corked = false
-    this.socket.uncork()
+    this.writer.flush()
   }
 
   /** A broker that breaks the protocol: drop the connection (a dead broker looks the same to clients). */
