@@ -12,7 +12,7 @@ import { Tally } from './multiplex-tally.js'
 import { expandTrace, type Firing } from './storm-schedule.js'
 import { rng } from './storm-rng.js'
 import { sized, StormProc, type Delivery, type StormMeta } from './storm-proc.js'
-import { StormTally, type KindSummary, type Pattern } from './storm-tally.js'
+import { StormTally, type KindSummary, type LatencyAggregate, type Pattern } from './storm-tally.js'
 import { hostsOf, whatOf, type From, type Priority, type Role, type ServingRole, type StormTrace } from './storm-trace.js'
 
 export interface ReplayOptions {
@@ -67,6 +67,8 @@ export interface ReplayResult {
   strays: number
   errors: string[]
   kinds: KindSummary[]
+  /** rpc: every call kind (not the long call) together; oneWay: casts, fanouts, notifications. */
+  aggregates: { rpc: LatencyAggregate; oneWay: LatencyAggregate }
   totals: { sent: number; expected: number; delivered: number; lost: number; duplicated: number; timeouts: number; failed: number; misrouted: number }
 }
 
@@ -322,6 +324,8 @@ export class StormReplay {
 
   result(): ReplayResult {
     const kinds = this.tally.summary(this.trace.header.durationMs / 1000, herdWindows(this.trace))
+    // About 60 points over the storm, at least 1 s each.
+    const bucket = Math.max(1000, Math.round(this.trace.header.durationMs / 60 / 1000) * 1000)
     const sum = (f: (k: KindSummary) => number): number => kinds.filter((k) => k.pattern !== 'reconnect-herd').reduce((a, k) => a + f(k), 0)
     return {
       setupMs: Math.round(this.setupMs),
@@ -335,6 +339,10 @@ export class StormReplay {
       strays: this.tally.strays + this.conns.strays,
       errors: [...this.conns.errorSamples, ...this.tally.errors],
       kinds,
+      aggregates: {
+        rpc: this.tally.aggregate(['call'], herdWindows(this.trace), bucket),
+        oneWay: this.tally.aggregate(['cast', 'fanout', 'notification'], herdWindows(this.trace), bucket),
+      },
       totals: {
         sent: sum((k) => k.sent),
         expected: sum((k) => k.expected),
