@@ -36,7 +36,8 @@ export function judgeGoals(results: readonly TargetResult[], nodes: number): Goa
     const cm = cg.rabbit.rssMiB
     if (dm !== undefined && cm !== undefined) {
       const shared = cg.rabbit.mode === 'shared' ? ' (shared broker: includes everyone else\'s use)' : ''
-      out.push({ goal: 'brokers use less memory', measured: `${cm.toFixed(0)} MiB vs ${dm.toFixed(0)} MiB direct (RSS of ${cg.rabbit.nodes.length} vs ${direct.rabbit.nodes.length} node${direct.rabbit.nodes.length > 1 ? 's' : ''})${shared}`, met: cm < dm })
+      const above = (r: TargetResult): string => (r.rabbit.idleRssMiB !== undefined && r.rabbit.rssMiB !== undefined ? `${(r.rabbit.rssMiB - r.rabbit.idleRssMiB).toFixed(0)}` : 'n/a')
+      out.push({ goal: 'brokers use less memory', measured: `${cm.toFixed(0)} MiB vs ${dm.toFixed(0)} MiB direct (RSS of ${cg.rabbit.nodes.length} vs ${direct.rabbit.nodes.length} node${direct.rabbit.nodes.length > 1 ? 's' : ''}; above idle ${above(cg)} vs ${above(direct)} MiB)${shared}`, met: cm < dm })
     } else out.push({ goal: 'brokers use less memory', measured: 'broker RSS not readable', met: undefined })
   } else {
     for (const g of ['p99 RPC call latency ≤ direct\'s', 'p50 RPC call latency ≤ 1.2× direct\'s', 'brokers see ≥ 10× fewer connections', 'brokers use less memory']) {
