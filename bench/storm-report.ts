@@ -17,6 +17,7 @@ export interface TargetResult {
   cells: number
   vhosts: string[]
   replay: ReplayResult
+  simulator?: { cpuMsStorm: number }
   broker: StormBrokerView
   cellgate?: { pid: number | undefined; cpuMsStorm: number | undefined; rssMiB: number | undefined; peakRssMiB: number | undefined }
   /** The brokers of this configuration (shared: the machine's RabbitMQ, everyone's use included). */
@@ -44,8 +45,8 @@ export function kindTable(results: readonly TargetResult[]): string {
 
 export function summaryTable(results: readonly TargetResult[]): string {
   const lines = [
-    row(['config', 'client conns', 'broker conns', 'broker channels', 'broker queues', 'lost', 'dup', 'timeouts', 'misrouted', 'returned', 'dropped conns', 'cellgate CPU s', 'cellgate RSS MiB (peak)', 'RabbitMQ CPU s', 'RabbitMQ RSS MiB (idle)']),
-    row(Array.from({ length: 15 }, (_, i) => (i < 1 ? '---' : '---:'))),
+    row(['config', 'client conns', 'broker conns', 'broker channels', 'broker queues', 'lost', 'dup', 'timeouts', 'misrouted', 'returned', 'dropped conns', 'cellgate CPU s', 'cellgate RSS MiB (peak)', 'RabbitMQ CPU s', 'RabbitMQ RSS MiB (idle)', 'simulator CPU s']),
+    row(Array.from({ length: 16 }, (_, i) => (i < 1 ? '---' : '---:'))),
   ]
   for (const r of results) {
     const t = r.replay.totals
@@ -55,6 +56,7 @@ export function summaryTable(results: readonly TargetResult[]): string {
         r.cellgate ? fmt((r.cellgate.cpuMsStorm ?? Number.NaN) / 1000, 1) : '—',
         r.cellgate ? `${fmt(r.cellgate.rssMiB, 0)} (${fmt(r.cellgate.peakRssMiB, 0)})` : '—',
         fmt((r.rabbit.cpuMsStorm ?? Number.NaN) / 1000, 1), `${fmt(r.rabbit.rssMiB, 0)} (${fmt(r.rabbit.idleRssMiB, 0)})`,
+        fmt((r.simulator?.cpuMsStorm ?? Number.NaN) / 1000, 1),
       ]),
     )
   }

@@ -194,10 +194,13 @@ export class StormReplay {
     this.setupMs = performance.now() - t0
   }
 
-  private source(from: From): StormProc {
+  private source(from: From, topic: string): StormProc {
     if (typeof from === 'number') return this.nodes[from]!
     if (from === 'api') return this.api!
     if (from === 'scheduler') return this.scheduler!
+    // The scheduler is called by the super-conductor (conductor 1, in the scheduler's cell), as in
+    // nova with cells; a cell conductor's anycast to the scheduler would stay in its own cell.
+    if (this.trace.header.topics.rpc[topic] === 'scheduler') return this.conductors[0]!
     return this.conductors[this.rr++ % this.conductors.length]!
   }
 
@@ -249,7 +252,7 @@ export class StormReplay {
   private fire(f: Firing): void {
     const s = this.subOf(f)
     if (s === 'herd') return this.herd(f)
-    const p = this.source(s.from)
+    const p = this.source(s.from, s.topic)
     const rk = s.server !== undefined ? `${s.topic}.${this.hosts[s.server]}` : s.topic
     const t0 = performance.now()
     if (s.pattern === 'call' || s.pattern === 'long-call') {
