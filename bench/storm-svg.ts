@@ -29,6 +29,7 @@ export interface ChartSpec {
 export const esc = (s: string): string => s.replace(/[&<>"']/gu, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function niceTicks(lo: number, hi: number, log: boolean): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return []
   if (log) {
     const out: number[] = []
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
@@ -57,8 +58,9 @@ export function lineChart(c: ChartSpec): string {
   const ys = pts.map((p) => p[1])
   let [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1]
   let [y0, y1] = c.yRange ?? (ys.length ? [c.yLog ? Math.min(...ys) : 0, Math.max(...ys)] : [0, 1])
-  if (c.xLog) [x0, x1] = [10 ** Math.floor(Math.log10(x0)), 10 ** Math.ceil(Math.log10(x1))]
-  if (c.yLog) [y0, y1] = [10 ** Math.floor(Math.log10(y0)), 10 ** Math.ceil(Math.log10(y1))]
+  // A log axis needs a positive range: an empty chart gets 1..10.
+  if (c.xLog) [x0, x1] = x0 > 0 && x1 > 0 ? [10 ** Math.floor(Math.log10(x0)), 10 ** Math.ceil(Math.log10(x1))] : [1, 10]
+  if (c.yLog) [y0, y1] = y0 > 0 && y1 > 0 ? [10 ** Math.floor(Math.log10(y0)), 10 ** Math.ceil(Math.log10(y1))] : [1, 10]
   if (x1 === x0) x1 = x0 + 1
   if (y1 === y0) y1 = y0 + 1
   const fx = (x: number): number => m.l + ((c.xLog ? Math.log10(x) - Math.log10(x0) : x - x0) / (c.xLog ? Math.log10(x1) - Math.log10(x0) : x1 - x0)) * (W - m.l - m.r)
