@@ -38,16 +38,17 @@ function overTime(doc: StormRun, which: 'rpc' | 'oneWay', title: string, id: str
     series.push({ name: `${r.config} p50`, color: c, dash: '5 3', points: a.overTime.map((b) => [b.fromS + a.bucketMs / 2000, b.p50]) })
   }
   const spans = herdSpans(doc)
-  return lineChart({ id, title, xLabel: 'storm time, s (by when the message was sent)', yLabel: 'latency, ms (log)', yLog: true, spans, series, width: 680, height: 320 })
+  return lineChart({ id, title, xLabel: 'storm time, s (by when the message was sent)', yLabel: 'latency, ms (log)', yLog: true, spans, series, width: 650, height: 320 })
 }
 
 function herdSpans(doc: StormRun): { from: number; to: number; label: string }[] {
-  return doc.herds.map(([from, to]) => ({ from: from / 1000, to: to / 1000, label: 'herd' }))
+  // Runs from before the herd windows were written have none.
+  return (doc.herds ?? []).map(([from, to]) => ({ from: from / 1000, to: to / 1000, label: 'herd' }))
 }
 
 function distribution(doc: StormRun, which: 'rpc' | 'oneWay', title: string, id: string): string {
   const series: Series[] = doc.results.map((r) => ({ name: r.config, color: colorOf(doc.results, r), points: cdfPoints(r.replay.aggregates[which].histogram) }))
-  return lineChart({ id, title, xLabel: 'latency, ms (log)', yLabel: 'share of messages at or below', xLog: true, yRange: [0, 1], series, width: 680, height: 320 })
+  return lineChart({ id, title, xLabel: 'latency, ms (log)', yLabel: 'share of messages at or below', xLog: true, yRange: [0, 1], series, width: 650, height: 320 })
 }
 
 const td = (v: string | number, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(String(v))}</td>`

@@ -46,7 +46,7 @@ function niceTicks(lo: number, hi: number, log: boolean): number[] {
   return out
 }
 
-const label = (v: number): string => (Math.abs(v) >= 1000 ? `${v / 1000}k` : Math.abs(v) < 1 && v !== 0 ? String(Number(v.toPrecision(2))) : String(Number(v.toPrecision(4))))
+const label = (v: number): string => (Math.abs(v) >= 1e6 ? `${v / 1e6}M` : Math.abs(v) >= 1000 ? `${v / 1000}k` : Math.abs(v) < 1 && v !== 0 ? String(Number(v.toPrecision(2))) : String(Number(v.toPrecision(4))))
 
 export function lineChart(c: ChartSpec): string {
   const W = c.width ?? 640
