@@ -15,6 +15,8 @@ import { sqlFrontOptions } from './sql-options.js'
 import { buildRoutesView, poolHealth, readiness } from './routes-view.js'
 import { startMappingFeed, type MappingFeed } from './mapping-feed.js'
 import { applyRemap } from './remap.js'
+import { StormRecorder } from '../adapters/recorder/storm-recorder.js'
+import { teeObserver } from '../adapters/recorder/tee-observer.js'
 import type { CellgateConfig } from './config-types.js'
 
 /**
@@ -116,6 +118,12 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
     ...telemetryHooks,
   })
 
+  // The storm recorder (adapters/recorder), off by default: one more observer, told who each
+  // connection is when it opens (the routing port sees every identity first).
+  const recorder = config.recorder.enabled
+    ? new StormRecorder(config.recorder, { hostOfProcess: (key) => routing.processHosts.hostOf(key), log: log.child({ component: 'recorder' }) })
+    : undefined
+
   const ctx: ConnectionContext = {
     log,
     users: new UserDirectory(config.users),
@@ -129,11 +137,18 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       prefetchCap: config.upstream.prefetch,
       maxUnconfirmed: config.upstream.maxUnconfirmedPerChannel,
     },
-    routing,
+    routing: recorder
+      ? {
+          forConnection: (identity) => {
+            recorder.connectionIdentified(identity)
+            return routing.forConnection(identity)
+          },
+        }
+      : routing,
     acquireUpstream: async (cell) => poolOf(cell).acquire(),
     upstreamReachable: (cell) => pools.get(cell)?.reachable === true,
     upstreamLostGraceMs: UPSTREAM_LOST_GRACE_MS,
-    observer: telemetry.observer,
+    observer: recorder ? teeObserver(telemetry.observer, recorder) : telemetry.observer,
   }
 
   const amqp = await AmqpListener.listen(config.listen.amqp, ctx)
@@ -197,6 +212,7 @@ export async function startCellgate(config: CellgateConfig, log: Logger = logger
       await sql?.close()
       await feed.close()
       await Promise.all([amqp.close(), amqps?.close()])
+      await recorder?.stop()
       await Promise.all([...pools.values()].map((p) => p.close()))
       // The last spans and metrics are flushed, but a collector that does not answer must not
       // hold a stopping cellgate for the exporter's retries (measured: 20-30 s).

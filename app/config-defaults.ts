@@ -37,6 +37,7 @@ export const DEFAULT_CONFIG: Readonly<CellgateConfig> = deepFreeze<CellgateConfi
   routing: {},
   mapping: { hosts: {}, instances: {}, pollIntervalMs: 5000 },
   admin: { enabled: true, host: DEFAULT_LISTEN_HOST, port: DEFAULT_ADMIN_PORT },
+  recorder: { enabled: false, file: 'storm-recording.json', maxSeconds: 600, maxEvents: 1_000_000, pseudonymizeHosts: false },
   telemetry: {
     serviceName: 'cellgate',
     tracing: { exporter: 'none', sampleRatio: 0.01 },

@@ -54,6 +54,16 @@ export interface MappingConfig {
   pollIntervalMs: number
 }
 
+/** Recording what passes through cellgate as a storm trace (adapters/recorder). */
+export interface RecorderConfig {
+  enabled: boolean
+  /** Trace file written when the recording ends (absolute once loaded). */
+  file: string
+  maxSeconds: number
+  maxEvents: number
+  pseudonymizeHosts: boolean
+}
+
 export interface AdminConfig {
   enabled: boolean
   host: string
@@ -157,6 +167,7 @@ export interface CellgateConfig {
   routing: RoutingConfig
   mapping: MappingConfig
   admin: AdminConfig
+  recorder: RecorderConfig
   telemetry: TelemetryConfig
   sql: SqlConfig
   log: LogConfig

@@ -407,6 +407,7 @@ function normalize(c: CellgateConfig, baseDir: string): void {
     if (user.passwordSha256 !== undefined) user.passwordSha256 = user.passwordSha256.toLowerCase()
   }
   if (c.mapping.file !== undefined) c.mapping.file = resolve(baseDir, c.mapping.file)
+  if (c.recorder.enabled) c.recorder.file = resolve(baseDir, c.recorder.file)
   if (c.mapping.store !== undefined && !/^[a-z+]+:\/\//u.test(c.mapping.store) && c.mapping.store !== ':memory:') c.mapping.store = resolve(baseDir, c.mapping.store)
   const tls = c.listen.amqps
   if (tls) {

@@ -15,7 +15,11 @@ function run(cmd: string, args: readonly string[], timeoutMs = 60_000): Promise<
   })
 }
 
-const ctl = (args: readonly string[]): Promise<string> => run('rabbitmqctl', args)
+/** Runs rabbitmqctl with these arguments against one broker node; resolves with its stdout. */
+export type Ctl = (args: readonly string[]) => Promise<string>
+
+/** The machine's RabbitMQ (the default node of `rabbitmqctl`). */
+export const ctl: Ctl = (args) => run('rabbitmqctl', args)
 
 /** Tab-separated rows of a `-q` listing (rabbitmqctl 3.10 still prints the header line with -q: dropped). */
 function rows(out: string, header: string): string[][] {
@@ -25,13 +29,13 @@ function rows(out: string, header: string): string[][] {
     .map((l) => l.split('\t'))
 }
 
-export async function addVhost(vhost: string): Promise<void> {
-  await ctl(['add_vhost', vhost])
-  await ctl(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
+export async function addVhost(vhost: string, c: Ctl = ctl): Promise<void> {
+  await c(['add_vhost', vhost])
+  await c(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
 }
 
-export async function deleteVhost(vhost: string): Promise<void> {
-  await ctl(['delete_vhost', vhost])
+export async function deleteVhost(vhost: string, c: Ctl = ctl): Promise<void> {
+  await c(['delete_vhost', vhost])
 }
 
 /** Vhosts whose name starts with `prefix` (leftovers of an interrupted run are found this way too). */
@@ -52,8 +56,8 @@ export interface ConnectionRow {
 const CONN_NAME = /"connection_name","((?:[^"\\]|\\.)*)"/u
 
 /** Every connection the broker has, with its vhost, channel count and client-given name. */
-export async function listConnections(): Promise<ConnectionRow[]> {
-  const out = await ctl(['list_connections', '-q', 'vhost', 'channels', 'client_properties'])
+export async function listConnections(c: Ctl = ctl): Promise<ConnectionRow[]> {
+  const out = await c(['list_connections', '-q', 'vhost', 'channels', 'client_properties'])
   return rows(out, 'vhost\tchannels\tclient_properties').map((r) => ({
     vhost: r[0] ?? '',
     channels: Number(r[1] ?? 0),
@@ -62,9 +66,9 @@ export async function listConnections(): Promise<ConnectionRow[]> {
 }
 
 /** Number of channels per vhost, as the broker counts them. */
-export async function channelsPerVhost(): Promise<Map<string, number>> {
+export async function channelsPerVhost(c: Ctl = ctl): Promise<Map<string, number>> {
   const m = new Map<string, number>()
-  for (const r of rows(await ctl(['list_channels', '-q', 'vhost']), 'vhost')) m.set(r[0]!, (m.get(r[0]!) ?? 0) + 1)
+  for (const r of rows(await c(['list_channels', '-q', 'vhost']), 'vhost')) m.set(r[0]!, (m.get(r[0]!) ?? 0) + 1)
   return m
 }
 
@@ -74,8 +78,8 @@ export interface QueueRow {
   messages: number
 }
 
-export async function listQueues(vhost: string): Promise<QueueRow[]> {
-  return rows(await ctl(['list_queues', '-p', vhost, '-q', 'name', 'consumers', 'messages']), 'name\tconsumers\tmessages').map((r) => ({
+export async function listQueues(vhost: string, c: Ctl = ctl): Promise<QueueRow[]> {
+  return rows(await c(['list_queues', '-p', vhost, '-q', 'name', 'consumers', 'messages']), 'name\tconsumers\tmessages').map((r) => ({
     name: r[0]!,
     consumers: Number(r[1] ?? 0),
     messages: Number(r[2] ?? 0),

@@ -3,6 +3,7 @@
  * pinned to a cell so placement is even and known) and what RabbitMQ lists in the run's vhosts.
  */
 import { channelsPerVhost, listConnections, listQueues } from './multiplex-broker.js'
+import type { CellBroker } from './storm-brokers.js'
 import { conductorHost, SCHEDULER_HOST } from './storm-run.js'
 import { hostsOf, type StormTrace } from './storm-trace.js'
 
@@ -39,20 +40,26 @@ export interface StormBrokerView {
   byVhost: Record<string, { connections: number; channels: number; queues: number }>
 }
 
-export async function brokerViewOf(vhosts: readonly string[]): Promise<StormBrokerView> {
-  const inRun = new Set(vhosts)
-  const conns = (await listConnections()).filter((c) => inRun.has(c.vhost))
-  const chans = await channelsPerVhost()
-  const view: StormBrokerView = { connections: conns.length, channels: 0, queues: 0, consumers: 0, messagesLeft: 0, byVhost: {} }
-  for (const v of vhosts) {
-    const qs = await listQueues(v)
-    const ch = chans.get(v) ?? 0
-    view.byVhost[v] = { connections: conns.filter((c) => c.vhost === v).length, channels: ch, queues: qs.length }
-    view.channels += ch
-    view.queues += qs.length
-    for (const q of qs) {
-      view.consumers += q.consumers
-      view.messagesLeft += q.messages
+/** What the brokers list in the run's vhosts (one rabbitmqctl per node and listing). */
+export async function brokerViewOf(cells: readonly CellBroker[]): Promise<StormBrokerView> {
+  const view: StormBrokerView = { connections: 0, channels: 0, queues: 0, consumers: 0, messagesLeft: 0, byVhost: {} }
+  const nodes = [...new Set(cells.map((c) => c.node))]
+  for (const node of nodes) {
+    const mine = cells.filter((c) => c.node === node).map((c) => c.vhost)
+    const inRun = new Set(mine)
+    const conns = (await listConnections(node.ctl)).filter((c) => inRun.has(c.vhost))
+    const chans = await channelsPerVhost(node.ctl)
+    view.connections += conns.length
+    for (const v of mine) {
+      const qs = await listQueues(v, node.ctl)
+      const ch = chans.get(v) ?? 0
+      view.byVhost[v] = { connections: conns.filter((c) => c.vhost === v).length, channels: ch, queues: qs.length }
+      view.channels += ch
+      view.queues += qs.length
+      for (const q of qs) {
+        view.consumers += q.consumers
+        view.messagesLeft += q.messages
+      }
     }
   }
   return view

@@ -12,7 +12,7 @@ import { Tally } from './multiplex-tally.js'
 import { expandTrace, type Firing } from './storm-schedule.js'
 import { rng } from './storm-rng.js'
 import { sized, StormProc, type Delivery, type StormMeta } from './storm-proc.js'
-import { StormTally, type KindSummary, type Pattern } from './storm-tally.js'
+import { StormTally, type KindSummary, type LatencyAggregate, type Pattern } from './storm-tally.js'
 import { hostsOf, whatOf, type From, type Priority, type Role, type ServingRole, type StormTrace } from './storm-trace.js'
 
 export interface ReplayOptions {
@@ -67,6 +67,8 @@ export interface ReplayResult {
   strays: number
   errors: string[]
   kinds: KindSummary[]
+  /** rpc: every call kind (not the long call) together; oneWay: casts, fanouts, notifications. */
+  aggregates: { rpc: LatencyAggregate; oneWay: LatencyAggregate }
   totals: { sent: number; expected: number; delivered: number; lost: number; duplicated: number; timeouts: number; failed: number; misrouted: number }
 }
 
@@ -192,10 +194,13 @@ export class StormReplay {
     this.setupMs = performance.now() - t0
   }
 
-  private source(from: From): StormProc {
+  private source(from: From, topic: string): StormProc {
     if (typeof from === 'number') return this.nodes[from]!
     if (from === 'api') return this.api!
     if (from === 'scheduler') return this.scheduler!
+    // The scheduler is called by the super-conductor (conductor 1, in the scheduler's cell), as in
+    // nova with cells; a cell conductor's anycast to the scheduler would stay in its own cell.
+    if (this.trace.header.topics.rpc[topic] === 'scheduler') return this.conductors[0]!
     return this.conductors[this.rr++ % this.conductors.length]!
   }
 
@@ -247,7 +252,7 @@ export class StormReplay {
   private fire(f: Firing): void {
     const s = this.subOf(f)
     if (s === 'herd') return this.herd(f)
-    const p = this.source(s.from)
+    const p = this.source(s.from, s.topic)
     const rk = s.server !== undefined ? `${s.topic}.${this.hosts[s.server]}` : s.topic
     const t0 = performance.now()
     if (s.pattern === 'call' || s.pattern === 'long-call') {
@@ -322,6 +327,8 @@ export class StormReplay {
 
   result(): ReplayResult {
     const kinds = this.tally.summary(this.trace.header.durationMs / 1000, herdWindows(this.trace))
+    // About 60 points over the storm, at least 1 s each.
+    const bucket = Math.max(1000, Math.round(this.trace.header.durationMs / 60 / 1000) * 1000)
     const sum = (f: (k: KindSummary) => number): number => kinds.filter((k) => k.pattern !== 'reconnect-herd').reduce((a, k) => a + f(k), 0)
     return {
       setupMs: Math.round(this.setupMs),
@@ -335,6 +342,10 @@ export class StormReplay {
       strays: this.tally.strays + this.conns.strays,
       errors: [...this.conns.errorSamples, ...this.tally.errors],
       kinds,
+      aggregates: {
+        rpc: this.tally.aggregate(['call'], herdWindows(this.trace), bucket),
+        oneWay: this.tally.aggregate(['cast', 'fanout', 'notification'], herdWindows(this.trace), bucket),
+      },
       totals: {
         sent: sum((k) => k.sent),
         expected: sum((k) => k.expected),

@@ -35,6 +35,40 @@ export interface KindSummary {
   latencySteadyMs: LatencyFigures
   /** By 5 s of storm (by start time), for plots of percentiles over time. */
   latencyBy5s: ({ fromS: number } & LatencyFigures)[]
+  /** Latency counts per bucket of HIST_EDGES_MS (the distribution, for plots). */
+  histogram: number[]
+}
+
+/** Several kinds' latencies together (e.g. every RPC call), finer in time, for the goals and plots. */
+export interface LatencyAggregate {
+  patterns: Pattern[]
+  latencyMs: LatencyFigures
+  latencySteadyMs: LatencyFigures
+  bucketMs: number
+  overTime: ({ fromS: number } & LatencyFigures)[]
+  histogram: number[]
+}
+
+/**
+ * Upper bucket edges of the latency histograms, ms: 20 per decade from 0.1 ms to 1000 s (log
+ * spaced, so a 1 ms and a 10 s tail are both visible); the last bucket takes anything above.
+ */
+export const HIST_EDGES_MS: readonly number[] = Array.from({ length: 141 }, (_, i) => Number((0.1 * 10 ** (i / 20)).toPrecision(4)))
+
+export function histogramOf(xs: readonly number[]): number[] {
+  const counts = new Array<number>(HIST_EDGES_MS.length + 1).fill(0)
+  for (const x of xs) {
+    // Binary search of the first edge >= x.
+    let lo = 0
+    let hi = HIST_EDGES_MS.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (HIST_EDGES_MS[mid]! >= x) hi = mid
+      else lo = mid + 1
+    }
+    counts[lo]!++
+  }
+  return counts
 }
 
 export interface LatencyFigures {
@@ -90,15 +124,15 @@ class Kind {
   ) {}
 }
 
-function by5s(latencies: readonly number[], starts: readonly number[]): KindSummary['latencyBy5s'] {
+function byBucket(latencies: readonly number[], starts: readonly number[], bucketMs = 5000): KindSummary['latencyBy5s'] {
   const buckets = new Map<number, number[]>()
   latencies.forEach((ms, i) => {
-    const b = Math.max(0, Math.floor(starts[i]! / 5000))
+    const b = Math.max(0, Math.floor(starts[i]! / bucketMs))
     const xs = buckets.get(b) ?? []
     buckets.set(b, xs)
     xs.push(ms)
   })
-  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, xs]) => ({ fromS: b * 5, ...figures(xs) }))
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, xs]) => ({ fromS: (b * bucketMs) / 1000, ...figures(xs) }))
 }
 
 export class StormTally {
@@ -248,8 +282,29 @@ export class StormTally {
         throughput: Number(((isCall ? a.delivered : a.delivered) / seconds).toFixed(2)),
         latencyMs: figures(k.latencies),
         latencySteadyMs: figures(k.latencies.filter((_, i) => !herds.some(([a, b]) => k.starts[i]! >= a && k.starts[i]! < b))),
-        latencyBy5s: by5s(k.latencies, k.starts),
+        latencyBy5s: byBucket(k.latencies, k.starts),
+        histogram: histogramOf(k.latencies),
       }
     })
+  }
+
+  /** The latencies of every kind with one of `patterns`, together. */
+  aggregate(patterns: readonly Pattern[], herds: readonly Window[], bucketMs: number): LatencyAggregate {
+    const lat: number[] = []
+    const starts: number[] = []
+    for (const k of this.kinds.values()) {
+      if (!patterns.includes(k.pattern)) continue
+      lat.push(...k.latencies)
+      starts.push(...k.starts)
+    }
+    const inHerd = (i: number): boolean => herds.some(([a, b]) => starts[i]! >= a && starts[i]! < b)
+    return {
+      patterns: [...patterns],
+      latencyMs: figures(lat),
+      latencySteadyMs: figures(lat.filter((_, i) => !inHerd(i))),
+      bucketMs,
+      overTime: byBucket(lat, starts, bucketMs),
+      histogram: histogramOf(lat),
+    }
   }
 }
