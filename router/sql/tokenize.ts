@@ -55,6 +55,8 @@ const INTRODUCERS = new Set([
 
 const THREE_CHAR_OPS = ['<=>', '->>']
 const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', ':=', '||', '&&', '<<', '>>', '->'])
+/** First characters of the operators above. */
+const MULTI_OP_START: ReadonlySet<number> = new Set([...THREE_CHAR_OPS, ...TWO_CHAR_OPS].map((op) => op.charCodeAt(0)))
 
 function isIdentChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 0x80
@@ -79,6 +81,12 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
   const n = sql.length
   let i = 0
   let inExecutable = false
+  // Words' upper case sliced from one upper-cased copy of the statement: one toUpperCase per
+  // statement instead of one per word (a third of the lexer's time on nova's 5 KB SELECTs).
+  // Only when no character changed length in upper case (ß → SS would shift every offset after it).
+  const upperAll = sql.toUpperCase()
+  const aligned = upperAll.length === n
+  const upperOf = (from: number, to: number, text: string): string => (aligned ? upperAll.slice(from, to) : text.toUpperCase())
   const push = (kind: TokenKind, start: number, end: number, text: string, upper = '', charset = ''): void => {
     tokens.push({ kind, start, end, text, upper, charset })
   }
@@ -217,7 +225,7 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
         let k = j
         while (k < n && isIdentChar(sql.charCodeAt(k))) k++
         const text = sql.slice(i, k)
-        push('word', i, k, text, text.toUpperCase())
+        push('word', i, k, text, upperOf(i, k, text))
         i = k
         continue
       }
@@ -241,7 +249,7 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
           continue
         }
       }
-      push('word', i, j, text, text.toUpperCase())
+      push('word', i, j, text, upperOf(i, j, text))
       i = j
       continue
     }
@@ -286,7 +294,12 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
         continue
       }
     }
-    // Operators and punctuation.
+    // Operators and punctuation: most are one character (`,` `.` `(` `)` `=`) and take no slices.
+    if (!MULTI_OP_START.has(c)) {
+      push('op', i, i + 1, sql[i]!)
+      i++
+      continue
+    }
     const three = sql.slice(i, i + 3)
     if (THREE_CHAR_OPS.includes(three)) {
       push('op', i, i + 3, three)

@@ -86,12 +86,11 @@ t.test('digest: literals become slots, IN lists collapse', async (t) => {
   t.same(digest("SELECT 'x"), { ok: false, reason: 'unterminated string', at: 7 })
 })
 
-t.test('tokenizer speed (sanity bound, not a benchmark)', async (t) => {
-  const sql = "SELECT instances.id, instances.uuid FROM instances WHERE instances.deleted = 0 AND instances.uuid = '11111111-1111-1111-1111-111111111111' LIMIT 1"
-  for (let i = 0; i < 2000; i++) digest(sql)
-  const n = 20000
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) digest(sql)
-  const us = Number(process.hrtime.bigint() - t0) / n / 1000
-  t.ok(us < 50, `point-select digest ${us.toFixed(2)} µs`)
+t.test('upper case of words when a character grows in upper case', async (t) => {
+  // 'ß' upper-cases to 'SS': the words after it must keep their own offsets and upper case.
+  const { tokens } = tokenize("SELECT straße, uuid FROM t WHERE x = 'a'")
+  const words = tokens.filter((x) => x.kind === 'word').map((x) => [x.text, x.upper, x.start])
+  t.same(words, [['SELECT', 'SELECT', 0], ['straße', 'STRASSE', 7], ['uuid', 'UUID', 15], ['FROM', 'FROM', 20], ['t', 'T', 25], ['WHERE', 'WHERE', 27], ['x', 'X', 33]])
+  const plain = tokenize('select Uuid from Instances')
+  t.same(plain.tokens.map((x) => x.upper), ['SELECT', 'UUID', 'FROM', 'INSTANCES'])
 })

@@ -76,6 +76,17 @@ t.test('session effects of statements', async (t) => {
     ['SELECT SQL_CALC_FOUND_ROWS * FROM t', { kind: 'other', pin: 'SQL_CALC_FOUND_ROWS' }],
     ["SELECT '-- USE x' -- USE y\n", { kind: 'other', pin: null }],
     ['XA START 1', { kind: 'other', pin: 'XA transaction' }],
+    // The no-lexing fast path (first word and a substring scan) must agree with the lexer.
+    ['  \n\tset names utf8mb4', { kind: 'set', assignments: [{ key: 'names' }] }],
+    ['/*!40101 SET NAMES utf8 */', { kind: 'set', assignments: [{ key: 'names' }] }],
+    ['HANDLER t OPEN', { kind: 'other', pin: 'HANDLER' }],
+    ['prepare s FROM "SELECT 1"', { kind: 'other', pin: 'text-protocol PREPARE' }],
+    ['SELECT /*!40001 SQL_CALC_FOUND_ROWS */ a FROM t', { kind: 'other', pin: 'SQL_CALC_FOUND_ROWS' }],
+    ["select get_lock('x', 1)", { kind: 'other', pin: 'GET_LOCK' }],
+    ['(SELECT @a)', { kind: 'other', pin: 'user variable' }],
+    ['INSERT INTO t VALUES (1)', { kind: 'other', pin: null, unlockTables: false, tableLock: false }],
+    ['SELECTED_NOTHING_LONG_WORD @a', { kind: 'other', pin: 'user variable' }],
+    ['SETTINGS', { kind: 'other', pin: null }],
   ]
   for (const [sql, want] of table) t.match(classifySession(sql), want, sql)
 })
