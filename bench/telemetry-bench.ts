@@ -3,15 +3,15 @@
  * through four cellgate processes that differ only in telemetry — off (no observer at all),
  * metrics only, tracing sampled at 1 %, tracing at 100 % — interleaved in rounds, as ratios to
  * "off" taken within each round (adjacent in time) and then the median.
- * Traces go by OTLP/HTTP to a sink in this process (received and dropped), so export is paid for.
+ * Traces go by OTLP/HTTP to a sink in a process of its own (bench/telemetry-sink.ts: received and
+ * dropped), so cellgate pays for the export, while the sink's CPU is charged neither to cellgate
+ * nor to the load generator (it is reported on its own).
  *
  *   npm run build && node dist/bench/telemetry-bench.js [--quick] [--rounds N] [--no-write]
  *
  * Writes bench/RESULTS.md between the telemetry-bench markers and bench/out/telemetry-bench.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,22 +21,25 @@ import { writeResultsSection } from './results-md.js'
 import { runWithCleanup } from './run-main.js'
 import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, median, summarize } from './stats.js'
+import { startSink, type SinkProc } from './telemetry-sink-proc.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT_DIR = join(ROOT, 'bench', 'out')
 
 interface Mode {
   readonly name: 'off' | 'metrics' | 'trace 1%' | 'trace 100%'
+  /** For --modes and file names. */
+  readonly key: string
   readonly goal: number | undefined
   readonly off: boolean
   readonly sampleRatio: number | undefined
 }
 
 const MODES: readonly Mode[] = [
-  { name: 'off', goal: undefined, off: true, sampleRatio: undefined },
-  { name: 'metrics', goal: 0.03, off: false, sampleRatio: undefined },
-  { name: 'trace 1%', goal: 0.05, off: false, sampleRatio: 0.01 },
-  { name: 'trace 100%', goal: 0.2, off: false, sampleRatio: 1 },
+  { name: 'off', key: 'off', goal: undefined, off: true, sampleRatio: undefined },
+  { name: 'metrics', key: 'metrics', goal: 0.03, off: false, sampleRatio: undefined },
+  { name: 'trace 1%', key: 'trace1', goal: 0.05, off: false, sampleRatio: 0.01 },
+  { name: 'trace 100%', key: 'trace100', goal: 0.2, off: false, sampleRatio: 1 },
 ]
 
 interface Opts {
@@ -45,12 +48,18 @@ interface Opts {
   messages: number
   concurrency: number
   window: number
+  /** Throughput messages through each cellgate before measuring. */
+  warmup: number
   writeResults: boolean
+  /** Which modes run (off always: it is the baseline). */
+  modes: readonly Mode[]
+  /** Each cellgate under --cpu-prof (profiles in bench/out/prof/telemetry-<mode>/). */
+  prof: boolean
 }
 
 function parseArgs(argv: readonly string[]): Opts {
   const quick = argv.includes('--quick')
-  const o: Opts = { rounds: quick ? 2 : 6, calls: quick ? 200 : 3000, messages: quick ? 4000 : 90_000, concurrency: 8, window: 256, writeResults: true }
+  const o: Opts = { rounds: quick ? 2 : 6, calls: quick ? 200 : 3000, messages: quick ? 4000 : 90_000, concurrency: 8, window: 256, warmup: 3000, writeResults: true, modes: MODES, prof: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const n = (): number => {
@@ -62,13 +71,28 @@ function parseArgs(argv: readonly string[]): Opts {
     else if (a === '--calls') o.calls = n()
     else if (a === '--messages') o.messages = n()
     else if (a === '--concurrency') o.concurrency = n()
+    else if (a === '--warmup') o.warmup = n()
     else if (a === '--no-write') o.writeResults = false
+    else if (a === '--prof') {
+      o.prof = true
+      o.writeResults = false
+    } else if (a === '--modes') {
+      o.modes = modesOf(argv[++i])
+      o.writeResults = false
+    }
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE)
       process.exit(0)
     } else if (a !== '--quick') throw new Error(`unknown option ${a} (see --help)`)
   }
   return o
+}
+
+function modesOf(list: string | undefined): readonly Mode[] {
+  const wanted = new Set((list ?? '').split(',').filter((x) => x !== ''))
+  for (const w of wanted) if (!MODES.some((m) => m.key === w)) throw new Error(`--modes: unknown mode ${w} (${MODES.map((m) => m.key).join(', ')})`)
+  // off is the baseline every ratio is taken against: always run.
+  return MODES.filter((m) => m.off || wanted.has(m.key))
 }
 
 const USAGE = `Usage: npm run build && node dist/bench/telemetry-bench.js [options]
@@ -83,6 +107,10 @@ Options:
   --calls N         RPC calls per mode over all rounds (default 3000; --quick 200)
   --messages N      throughput messages per mode over all rounds (default 90000; --quick 4000)
   --concurrency N   concurrent callers of the second RPC segment (default 8)
+  --warmup N        throughput messages through each cellgate before measuring (default 3000)
+  --modes LIST      only these modes besides off: metrics,trace1,trace100 (implies --no-write)
+  --prof            each cellgate under --cpu-prof, profiles in bench/out/prof/telemetry-<mode>/
+                    (summarize with dist/bench/cpuprofile-top.js; implies --no-write)
   --quick           a smoke run
   --no-write        do not touch bench/RESULTS.md
   -h, --help        this text
@@ -110,27 +138,19 @@ interface RoundFigures {
 
 const running: Running[] = []
 const names: BenchNames[] = []
-let sinkBytes = 0
-let sinkPosts = 0
-const sink = createServer((req, res) => {
-  req.on('data', (c: Buffer) => (sinkBytes += c.length))
-  req.on('end', () => {
-    sinkPosts++
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end('{}')
-  })
-})
+let sink: SinkProc | undefined
 
-async function start(mode: Mode, run36: string, sinkUrl: string): Promise<Running> {
+async function start(mode: Mode, run36: string, sinkUrl: string, prof: boolean): Promise<Running> {
   const port = await freePort()
   const file = join(OUT_DIR, `telemetry-bench-${process.pid}-${mode.name.replace(/\W+/g, '')}.json`)
   const telemetry = {
     serviceName: `cellgate-bench-${mode.name.replace(/\W+/g, '')}`,
-    tracing: mode.sampleRatio === undefined ? { exporter: 'none', sampleRatio: 0 } : { exporter: 'otlp-http', sampleRatio: mode.sampleRatio, endpoint: `${sinkUrl}/v1/traces` },
+    tracing: mode.sampleRatio === undefined ? { exporter: 'none', sampleRatio: 0 } : { exporter: 'otlp-http', sampleRatio: mode.sampleRatio, endpoint: sinkUrl },
     metrics: { prometheus: true, otlpIntervalMs: 15_000 },
   }
   writeFileSync(file, JSON.stringify({ listen: { amqp: { host: '127.0.0.1', port } }, admin: { enabled: false }, sql: { enabled: false }, log: { level: 'warn' }, telemetry }))
-  const child = spawnNode(`cellgate ${mode.name}`, ['dist/bench/telemetry-serve.js', '--config', file, ...(mode.off ? ['--off'] : [])], { cwd: ROOT })
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', join(OUT_DIR, 'prof', `telemetry-${mode.key}`)] : []
+  const child = spawnNode(`cellgate ${mode.name}`, ['dist/bench/telemetry-serve.js', '--config', file, ...(mode.off ? ['--off'] : [])], { cwd: ROOT, nodeArgs })
   await waitForPort(port, 15_000, () => child.alive())
   const target = { name: 'cellgate' as const, url: `amqp://guest:guest@127.0.0.1:${port}/` }
   const n: BenchNames = { prefix: `cgtel-${run36}-${mode.name.replace(/\W+/g, '')}`, exchange: `cgtel-${run36}-${mode.name.replace(/\W+/g, '')}-x` }
@@ -155,28 +175,32 @@ async function cleanup(): Promise<void> {
     }
   }
   await Promise.allSettled(running.map((r) => r.child.stop()))
-  sink.close()
+  await sink?.child.stop()
 }
 
 async function main(opts: Opts, argv: readonly string[]): Promise<void> {
   const startedAt = new Date()
   const load = loadavg().map((x) => Number(x.toFixed(2)))
   mkdirSync(OUT_DIR, { recursive: true })
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
+  const otlp = await startSink(ROOT)
+  sink = otlp
+  const sinkUrl = otlp.url
   const run36 = Date.now().toString(36)
-  for (const m of MODES) running.push(await start(m, run36, sinkUrl))
+  for (const m of opts.modes) running.push(await start(m, run36, sinkUrl, opts.prof))
 
   const callsPerRound = Math.ceil(opts.calls / opts.rounds)
   const msgsPerRound = Math.ceil(opts.messages / opts.rounds)
   for (const r of running) {
     await r.rpc.run(200, 1)
     await r.rpc.run(200, opts.concurrency)
-    await r.tp.run(3000, opts.window, 60_000)
+    // In slices: the warm-up may be long (see --warmup) and must show progress.
+    for (let left = opts.warmup; left > 0; left -= 50_000) await r.tp.run(Math.min(50_000, left), opts.window, 120_000)
+    progress(`${r.mode.name}: warmed up (${opts.warmup} throughput messages)`)
   }
   progress('warm-up done')
+  const sink0 = { ...(await otlp.stats()), cpuMs: otlp.cpuMs() }
 
-  const figures = new Map<string, RoundFigures[]>(MODES.map((m) => [m.name, []]))
+  const figures = new Map<string, RoundFigures[]>(opts.modes.map((m) => [m.name, []]))
   const problems: string[] = []
   for (let round = 0; round < opts.rounds; round++) {
     const order = running.map((_, i) => running[(i + round) % running.length]!)
@@ -211,7 +235,7 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
       const b = pick(base[i]!)
       return a !== undefined && b !== undefined && b > 0 ? [a / b] : []
     })
-  const rows = MODES.map((m) => {
+  const rows = opts.modes.map((m) => {
     const fs = figures.get(m.name)!
     const med = (pick: (f: RoundFigures) => number | undefined): number | undefined => {
       const xs = fs.map(pick).filter((x): x is number => x !== undefined)
@@ -227,6 +251,7 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
       tpRange: [Math.min(...perRound(m.name, (f) => f.msgPerSec)), Math.max(...perRound(m.name, (f) => f.msgPerSec))],
       cpuUsPerMsg: med((f) => f.cpuUsPerMsg),
       cpuRatio,
+      cpuRange: [Math.min(...perRound(m.name, (f) => f.cpuUsPerMsg)), Math.max(...perRound(m.name, (f) => f.cpuUsPerMsg))],
       cpuUsPerCall: med((f) => f.cpuUsPerCall),
       callCpuRatio: median(perRound(m.name, (f) => f.cpuUsPerCall)),
       c1p50: med((f) => f.c1p50),
@@ -237,6 +262,8 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
     }
   })
 
+  const sink1 = { ...(await otlp.stats()), cpuMs: otlp.cpuMs() }
+  const sinkCpuS = sink0.cpuMs !== undefined && sink1.cpuMs !== undefined ? ((sink1.cpuMs - sink0.cpuMs) / 1000).toFixed(1) : '—'
   const command = `node dist/bench/telemetry-bench.js${argv.length ? ` ${argv.join(' ')}` : ''}`
   const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
   const verdict = (cost: number | undefined, goal: number | undefined): string => (goal === undefined || cost === undefined ? '—' : cost <= goal ? 'yes' : '**NO**')
@@ -246,16 +273,17 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Date: ${startedAt.toISOString()} (took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s)`,
     `- Machine: ${cpus().length} CPUs, load average at start ${load.join(' / ')}, Node ${process.version}; shared and noisy, so read the ratios, not the absolute numbers`,
     `- Command: \`npm run build && ${command}\``,
-    `- Settings: ${opts.rounds} rounds, the four cellgates interleaved (order rotated per round); per round and mode ${callsPerRound} calls at 1 caller, ${callsPerRound} at ${opts.concurrency} callers, ${msgsPerRound} throughput messages (1 KiB, confirm window ${opts.window}). Ratios to **off** are taken per round, then the median (range in brackets). Tracing exports by OTLP/HTTP (batch processor) to a sink in the bench process: ${sinkPosts} POSTs, ${(sinkBytes / 1e6).toFixed(1)} MB.`,
+    `- Settings: ${opts.rounds} rounds, the four cellgates interleaved (order rotated per round); per round and mode ${callsPerRound} calls at 1 caller, ${callsPerRound} at ${opts.concurrency} callers, ${msgsPerRound} throughput messages (1 KiB, confirm window ${opts.window}), after a warm-up of ${opts.warmup} throughput messages and 400 calls per cellgate. Ratios to **off** are taken per round, then the median (range in brackets).`,
+    `- Tracing exports by OTLP/HTTP (batch processor) to a sink in a process of its own (bench/telemetry-sink.ts), whose CPU counts neither as cellgate's nor as the load generator's: while measuring it received ${sink1.posts - sink0.posts} POSTs, ${((sink1.bytes - sink0.bytes) / 1e6).toFixed(1)} MB, and used ${sinkCpuS} s CPU.`,
     '- Modes: **off** = no observer (NO_OBSERVER, the pre-telemetry path); **metrics** = telemetry on, tracing none (the default); **trace 1%** / **trace 100%** = ParentBased(TraceIdRatioBased(p)), OTLP/HTTP export.',
     '- Cost = how much worse than off: throughput lost (1 − ratio) and cellgate CPU per message added (ratio − 1).',
     '',
-    '| mode | msg/s | throughput ×off (range) | throughput cost | cellgate CPU µs/msg | CPU/msg cost | CPU µs/call (c=' + opts.concurrency + ') | call p50 c=1 ms (×off) | call p50 c=' + opts.concurrency + ' ms (×off) | p99 c=' + opts.concurrency + ' ms | goal | met (throughput) | met (CPU) |',
+    '| mode | msg/s | throughput ×off (range) | throughput cost | cellgate CPU µs/msg | CPU/msg cost (range) | CPU µs/call (c=' + opts.concurrency + ') | call p50 c=1 ms (×off) | call p50 c=' + opts.concurrency + ' ms (×off) | p99 c=' + opts.concurrency + ' ms | goal | met (throughput) | met (CPU) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|',
     ...rows.map((r) => {
       const tpCost = r.mode === 'off' ? undefined : 1 - r.tpRatio
       const cpuCost = r.mode === 'off' ? undefined : r.cpuRatio - 1
-      return `| ${r.mode} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.tpRatio, 3)} (${fmt(r.tpRange[0], 2)}–${fmt(r.tpRange[1], 2)}) | ${pct(tpCost)} | ${fmt(r.cpuUsPerMsg, 1)} | ${pct(cpuCost)} | ${fmt(r.cpuUsPerCall, 0)} | ${fmt(r.c1p50, 3)} (${fmt(r.c1Ratio, 2)}) | ${fmt(r.ccp50, 3)} (${fmt(r.ccRatio, 2)}) | ${fmt(r.ccp99, 3)} | ${r.goal === undefined ? '—' : `≤ ${r.goal * 100}%`} | ${verdict(tpCost, r.goal)} | ${verdict(cpuCost, r.goal)} |`
+      return `| ${r.mode} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.tpRatio, 3)} (${fmt(r.tpRange[0], 2)}–${fmt(r.tpRange[1], 2)}) | ${pct(tpCost)} | ${fmt(r.cpuUsPerMsg, 1)} | ${pct(cpuCost)}${r.mode === 'off' ? '' : ` (${pct(r.cpuRange[0]! - 1)}…${pct(r.cpuRange[1]! - 1)})`} | ${fmt(r.cpuUsPerCall, 0)} | ${fmt(r.c1p50, 3)} (${fmt(r.c1Ratio, 2)}) | ${fmt(r.ccp50, 3)} (${fmt(r.ccRatio, 2)}) | ${fmt(r.ccp99, 3)} | ${r.goal === undefined ? '—' : `≤ ${r.goal * 100}%`} | ${verdict(tpCost, r.goal)} | ${verdict(cpuCost, r.goal)} |`
     }),
     '',
     problems.length ? `Problems: ${problems.join('; ')}` : 'No call failed; no message lost, duplicated or nacked.',

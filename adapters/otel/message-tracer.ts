@@ -20,6 +20,10 @@ export interface PublishTrace {
 }
 
 /**
+ * Attributes are set on a started span, never passed to startSpan: the SDK copies and checks
+ * options.attributes twice (before and after the sampler, which here never looks at them) and then
+ * once more as it sets them; set afterwards they are checked once.
+ *
  * Spans per message. A publish is a CONSUMER `receive <topic>` span (cellgate processes a
  * message a client sent it), with an INTERNAL `route` child and one PRODUCER `send` child per
  * cell that lasts until that cell's confirm; its context goes upstream in the headers. A delivery
@@ -69,11 +73,8 @@ export class MessageTracer {
     attributes['cellgate.redelivered'] = d.redelivered
     const region = this.regionOf(d.cell)
     if (region !== undefined) attributes['cellgate.region'] = region
-    const span = this.tracer.startSpan(
-      `deliver ${labels.topic}`,
-      { kind: SpanKind.CONSUMER, startTime: perfMsOf(d.receivedAt), links: [{ context: carried }], attributes },
-      parent,
-    )
+    const span = this.tracer.startSpan(`deliver ${labels.topic}`, { kind: SpanKind.CONSUMER, startTime: perfMsOf(d.receivedAt), links: [{ context: carried }] }, parent)
+    span.setAttributes(attributes)
     span.end()
     return span.spanContext()
   }
@@ -120,7 +121,9 @@ class SampledPublish implements PublishTrace {
     attributes['cellgate.cell'] = cell
     const region = this.regionOf(cell)
     if (region !== undefined) attributes['cellgate.region'] = region
-    this.sends.set(cell, this.tracer.startSpan(`send ${this.labels.topic}`, { kind: SpanKind.PRODUCER, attributes }, this.ctx))
+    const span = this.tracer.startSpan(`send ${this.labels.topic}`, { kind: SpanKind.PRODUCER }, this.ctx)
+    span.setAttributes(attributes)
+    this.sends.set(cell, span)
   }
 
   returned(replyCode: number): void {
