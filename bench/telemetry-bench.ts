@@ -21,7 +21,7 @@ import { writeResultsSection } from './results-md.js'
 import { runWithCleanup } from './run-main.js'
 import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
 import { fmt, median, summarize } from './stats.js'
-import { startSink, type SinkProc } from './telemetry-sink-proc.js'
+import { startSink, type SinkCounts, type SinkProc } from './telemetry-sink-proc.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT_DIR = join(ROOT, 'bench', 'out')
@@ -59,7 +59,7 @@ interface Opts {
 
 function parseArgs(argv: readonly string[]): Opts {
   const quick = argv.includes('--quick')
-  const o: Opts = { rounds: quick ? 2 : 6, calls: quick ? 200 : 3000, messages: quick ? 4000 : 90_000, concurrency: 8, window: 256, warmup: 3000, writeResults: true, modes: MODES, prof: false }
+  const o: Opts = { rounds: quick ? 2 : 6, calls: quick ? 200 : 3000, messages: quick ? 4000 : 90_000, concurrency: 8, window: 256, warmup: 100_000, writeResults: true, modes: MODES, prof: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const n = (): number => {
@@ -107,7 +107,8 @@ Options:
   --calls N         RPC calls per mode over all rounds (default 3000; --quick 200)
   --messages N      throughput messages per mode over all rounds (default 90000; --quick 4000)
   --concurrency N   concurrent callers of the second RPC segment (default 8)
-  --warmup N        throughput messages through each cellgate before measuring (default 3000)
+  --warmup N        throughput messages through each cellgate before measuring (default
+                    100000: at 1 % the sampled path needs thousands of traces to get hot)
   --modes LIST      only these modes besides off: metrics,trace1,trace100 (implies --no-write)
   --prof            each cellgate under --cpu-prof, profiles in bench/out/prof/telemetry-<mode>/
                     (summarize with dist/bench/cpuprofile-top.js; implies --no-write)
@@ -140,12 +141,12 @@ const running: Running[] = []
 const names: BenchNames[] = []
 let sink: SinkProc | undefined
 
-async function start(mode: Mode, run36: string, sinkUrl: string, prof: boolean): Promise<Running> {
+async function start(mode: Mode, run36: string, otlp: SinkProc, prof: boolean): Promise<Running> {
   const port = await freePort()
   const file = join(OUT_DIR, `telemetry-bench-${process.pid}-${mode.name.replace(/\W+/g, '')}.json`)
   const telemetry = {
     serviceName: `cellgate-bench-${mode.name.replace(/\W+/g, '')}`,
-    tracing: mode.sampleRatio === undefined ? { exporter: 'none', sampleRatio: 0 } : { exporter: 'otlp-http', sampleRatio: mode.sampleRatio, endpoint: sinkUrl },
+    tracing: mode.sampleRatio === undefined ? { exporter: 'none', sampleRatio: 0 } : { exporter: 'otlp-http', sampleRatio: mode.sampleRatio, endpoint: otlp.url(mode.key) },
     metrics: { prometheus: true, otlpIntervalMs: 15_000 },
   }
   writeFileSync(file, JSON.stringify({ listen: { amqp: { host: '127.0.0.1', port } }, admin: { enabled: false }, sql: { enabled: false }, log: { level: 'warn' }, telemetry }))
@@ -184,9 +185,8 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true })
   const otlp = await startSink(ROOT)
   sink = otlp
-  const sinkUrl = otlp.url
   const run36 = Date.now().toString(36)
-  for (const m of opts.modes) running.push(await start(m, run36, sinkUrl, opts.prof))
+  for (const m of opts.modes) running.push(await start(m, run36, otlp, opts.prof))
 
   const callsPerRound = Math.ceil(opts.calls / opts.rounds)
   const msgsPerRound = Math.ceil(opts.messages / opts.rounds)
@@ -198,7 +198,11 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
     progress(`${r.mode.name}: warmed up (${opts.warmup} throughput messages)`)
   }
   progress('warm-up done')
-  const sink0 = { ...(await otlp.stats()), cpuMs: otlp.cpuMs() }
+  const traced = opts.modes.filter((m) => m.sampleRatio !== undefined)
+  const sinkStats = async (): Promise<Map<string, SinkCounts>> => new Map(await Promise.all(traced.map(async (m) => [m.key, await otlp.stats(m.key)] as const)))
+  const sink0 = { counts: await sinkStats(), cpuMs: otlp.cpuMs() }
+  // Spans the measured traffic makes when every message is traced: 4 per message, 8 per call.
+  let spansIfAll = 0
 
   const figures = new Map<string, RoundFigures[]>(opts.modes.map((m) => [m.name, []]))
   const problems: string[] = []
@@ -223,6 +227,7 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
         cpuUsPerMsg: cpu1 !== undefined && cpu2 !== undefined ? ((cpu2 - cpu1) * 1000) / Math.max(1, tp.delivered) : undefined,
       }
       figures.get(r.mode.name)!.push(f)
+      if (r.mode.off) spansIfAll += 4 * tp.delivered + 8 * (20 + c1.latencies.length + cc.latencies.length)
       progress(`round ${round + 1}/${opts.rounds} ${r.mode.name.padEnd(10)} ${fmt(f.msgPerSec, 0)} msg/s  ${fmt(f.cpuUsPerMsg, 1)} µs/msg  call p50 c=1 ${fmt(f.c1p50, 3)} ms  c=${opts.concurrency} ${fmt(f.ccp50, 3)} ms`)
     }
   }
@@ -262,8 +267,17 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
     }
   })
 
-  const sink1 = { ...(await otlp.stats()), cpuMs: otlp.cpuMs() }
+  // The batch processor exports at most every 5 s: let it send what the last round left.
+  if (traced.length > 0) await new Promise((r) => setTimeout(r, 6000))
+  const sink1 = { counts: await sinkStats(), cpuMs: otlp.cpuMs() }
   const sinkCpuS = sink0.cpuMs !== undefined && sink1.cpuMs !== undefined ? ((sink1.cpuMs - sink0.cpuMs) / 1000).toFixed(1) : '—'
+  const exported = traced.map((m) => {
+    const a = sink0.counts.get(m.key)!
+    const b = sink1.counts.get(m.key)!
+    const spans = b.spans - a.spans
+    const expected = spansIfAll * m.sampleRatio!
+    return `${m.name}: ${b.posts - a.posts} POSTs, ${((b.bytes - a.bytes) / 1e6).toFixed(1)} MB, ${spans} spans (${(spans / expected).toFixed(2)} × the ${Math.round(expected)} expected at ratio ${m.sampleRatio})`
+  })
   const command = `node dist/bench/telemetry-bench.js${argv.length ? ` ${argv.join(' ')}` : ''}`
   const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
   const verdict = (cost: number | undefined, goal: number | undefined): string => (goal === undefined || cost === undefined ? '—' : cost <= goal ? 'yes' : '**NO**')
@@ -274,7 +288,7 @@ async function main(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Machine: ${cpus().length} CPUs, load average at start ${load.join(' / ')}, Node ${process.version}; shared and noisy, so read the ratios, not the absolute numbers`,
     `- Command: \`npm run build && ${command}\``,
     `- Settings: ${opts.rounds} rounds, the four cellgates interleaved (order rotated per round); per round and mode ${callsPerRound} calls at 1 caller, ${callsPerRound} at ${opts.concurrency} callers, ${msgsPerRound} throughput messages (1 KiB, confirm window ${opts.window}), after a warm-up of ${opts.warmup} throughput messages and 400 calls per cellgate. Ratios to **off** are taken per round, then the median (range in brackets).`,
-    `- Tracing exports by OTLP/HTTP (batch processor) to a sink in a process of its own (bench/telemetry-sink.ts), whose CPU counts neither as cellgate's nor as the load generator's: while measuring it received ${sink1.posts - sink0.posts} POSTs, ${((sink1.bytes - sink0.bytes) / 1e6).toFixed(1)} MB, and used ${sinkCpuS} s CPU.`,
+    `- Tracing exports by OTLP/HTTP (batch processor) to a sink in a process of its own (bench/telemetry-sink.ts), whose CPU counts neither as cellgate's nor as the load generator's (${sinkCpuS} s while measuring). Received while measuring: ${exported.join('; ') || 'nothing (no tracing mode)'}.`,
     '- Modes: **off** = no observer (NO_OBSERVER, the pre-telemetry path); **metrics** = telemetry on, tracing none (the default); **trace 1%** / **trace 100%** = ParentBased(TraceIdRatioBased(p)), OTLP/HTTP export.',
     '- Cost = how much worse than off: throughput lost (1 − ratio) and cellgate CPU per message added (ratio − 1).',
     '',

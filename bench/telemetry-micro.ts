@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     const got = new Map<Key, number>()
     for (const m of order) {
       const out = await new Promise<string>((resolve, reject) => {
-        const c = spawn(process.execPath, [SELF, '--child', m, String(opts.messages), sink.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+        const c = spawn(process.execPath, [SELF, '--child', m, String(opts.messages), sink.url(m)], { stdio: ['ignore', 'pipe', 'inherit'] })
         let s = ''
         c.stdout.on('data', (d: Buffer) => (s += d.toString()))
         c.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`${m}: exit ${code}`))))
@@ -175,8 +175,8 @@ async function main(): Promise<void> {
     for (const m of opts.modes) ratios.get(m)!.push(got.get(m)! / got.get('off')!)
     process.stderr.write(`[telemetry-micro] round ${round + 1}/${opts.rounds}: ${opts.modes.map((m) => `${m} ${got.get(m)!.toFixed(2)} µs/msg`).join(', ')}\n`)
   }
-  const { posts, bytes } = await sink.stats()
   const sinkCpu = (sink.cpuMs() ?? 0) - sinkCpu0
+  const got = new Map(await Promise.all(opts.modes.map(async (m) => [m, await sink.stats(m)] as const)))
   await sink.child.stop()
   process.stdout.write(`observer alone, ${opts.messages} messages per mode and round, ${opts.rounds} rounds (median; ratio range)\n`)
   for (const m of opts.modes) {
@@ -185,7 +185,10 @@ async function main(): Promise<void> {
     const offMed = median(per.get('off')!)
     process.stdout.write(`  ${m.padEnd(9)} ${med.toFixed(2)} µs/msg  (+${(med - offMed).toFixed(2)} µs over off; ×off ${median(rs).toFixed(2)}, ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})\n`)
   }
-  process.stdout.write(`  sink (own process): ${posts} POSTs, ${(bytes / 1e6).toFixed(1)} MB, ${sinkCpu} ms CPU\n`)
+  const exported = opts.modes.filter((m) => RATIO[m] !== undefined).map((m) => `${m} ${got.get(m)!.spans} spans (${(got.get(m)!.bytes / 1e6).toFixed(1)} MB)`)
+  // Created: per round, the warm-up's 20 000 and the measured messages; 4 spans each (a call's reply counts as a message).
+  const created = (m: Key): number => Math.round(opts.rounds * (Math.min(opts.messages, 20_000) + opts.messages) * 4 * RATIO[m]!)
+  process.stdout.write(`  sink (own process, ${sinkCpu} ms CPU) received: ${exported.join(', ')}; created about ${opts.modes.filter((m) => RATIO[m] !== undefined).map((m) => `${m} ${created(m)}`).join(', ')} (the batch processor drops what does not fit its queue)\n`)
 }
 
 main().catch((err: unknown) => {

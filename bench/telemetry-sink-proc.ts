@@ -1,13 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { processCpuMs, spawnNode, type Child } from './procs.js'
+import type { SinkCounts } from './telemetry-sink.js'
+
+export type { SinkCounts }
 
 /** bench/telemetry-sink.ts running in its own process: where to send traces, what it got, its CPU. */
 export interface SinkProc {
   readonly child: Child
-  /** OTLP/HTTP traces endpoint. */
-  readonly url: string
-  /** POSTs and bytes received so far. */
-  stats(): Promise<{ posts: number; bytes: number }>
+  /** The OTLP/HTTP traces endpoint for `name` (each sender its own path, counted apart). */
+  url(name: string): string
+  /** POSTs, bytes and spans (JSON only; -1 if not counted) received so far from `name`. */
+  stats(name: string): Promise<SinkCounts>
   /** CPU the sink has used (ms), so a report can show it apart from cellgate's and the load generator's. */
   cpuMs(): number | undefined
 }
@@ -23,17 +26,19 @@ export async function startSink(cwd: string): Promise<SinkProc> {
       resolve(Number(l.slice('listening '.length)))
     }
   })
+  const path = (name: string): string => `/${encodeURIComponent(name)}/v1/traces`
+  const waiters: ((all: Record<string, SinkCounts>) => void)[] = []
+  onLine = (l) => {
+    if (l.startsWith('stats ')) waiters.shift()?.(JSON.parse(l.slice('stats '.length)) as Record<string, SinkCounts>)
+  }
   return {
     child,
-    url: `http://127.0.0.1:${port}/v1/traces`,
+    url: (name) => `http://127.0.0.1:${port}${path(name)}`,
     cpuMs: () => processCpuMs(child.pid),
-    stats: () =>
+    stats: (name) =>
       new Promise((resolve) => {
-        onLine = (l) => {
-          if (!l.startsWith('stats ')) return
-          const [, posts, bytes] = l.split(' ')
-          resolve({ posts: Number(posts), bytes: Number(bytes) })
-        }
+        // Answers come in the order asked: one waiter per "stats" line written.
+        waiters.push((all) => resolve(all[path(name)] ?? { posts: 0, bytes: 0, spans: 0 }))
         child.proc.stdin?.write('stats\n')
       }),
   }
