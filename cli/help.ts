@@ -66,6 +66,8 @@ const CONFIG_FILE = [
   `    telemetry  serviceName (${d.telemetry.serviceName}); tracing {exporter (${d.telemetry.tracing.exporter}: none|console|otlp-http),`,
   `               sampleRatio (${d.telemetry.tracing.sampleRatio}), endpoint}; metrics {prometheus (${String(d.telemetry.metrics.prometheus)}: /metrics on the admin`,
   `               listener), otlpEndpoint, otlpIntervalMs (${d.telemetry.metrics.otlpIntervalMs})}`,
+  `    recorder   enabled (false): record what passes through as a storm trace (sizes, timing, hashed`,
+  `               payloads); file, maxSeconds, maxEvents, pseudonymizeHosts`,
   `    sql        MySQL-protocol front end: enabled (${String(d.sql.enabled)}), host (${d.sql.host}), port (${d.sql.port}), defaultBackend`,
   `               (${d.sql.defaultBackend}), databases {name: mysql://...}, users [{name, password|nativePasswordHash}],`,
   '               shardMode {database, shards [{name, url}]}: one logical database spread over shards',
