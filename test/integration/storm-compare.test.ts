@@ -64,7 +64,9 @@ t.test('one run compares direct and cellgate over 2 cells; JSON and HTML report'
     const series = [...(svg ?? '').matchAll(/<path class="series" data-series="([^"]+)" data-points="(\d+)"/gu)].map((m) => [m[1], Number(m[2])] as const)
     const want = chart.includes('distribution') ? ['direct', 'cellgate-2'] : ['direct p99', 'direct p50', 'cellgate-2 p99', 'cellgate-2 p50']
     t.same(series.map((s) => s[0]), want, `${chart}: one series per configuration`)
-    if (chart.startsWith('rpc')) t.ok(series.every((s) => s[1] >= 2), `${chart}: every series has points (${series.map((s) => s[1]).join(', ')})`)
+    // Over time every interval adds a point; a distribution of a tiny, fast run may fall in one histogram bucket.
+    const least = chart.includes('distribution') ? 1 : 2
+    if (chart.startsWith('rpc')) t.ok(series.every((s) => s[1] >= least), `${chart}: every series has points (${series.map((s) => s[1]).join(', ')})`)
   }
   t.match(html, /data-chart="rpc-over-time"[\s\S]*class="span"[\s\S]*>herd</u, 'the herd is marked on the time chart')
   const goalRows = [...html.matchAll(/<tr class="goal (met|notmet|na)">/gu)].map((m) => m[1])
