@@ -16,6 +16,9 @@ import { RootSampling } from './root-sampling.js'
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://127.0.0.1:4318/v1/traces'
 
+/** About two seconds of spans at 100 % sampling and full load; exported in batches of 1024 every second. */
+const BATCH_LIMITS = { maxQueueSize: 32768, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 }
+
 export interface Tracing {
   readonly tracer: Tracer
   /** Decides a new root before the SDK is asked (see RootSampling); false = no trace, no span. */
@@ -33,7 +36,9 @@ export function startTracing(cfg: TelemetryConfig['tracing'], resource: Resource
   const processors: SpanProcessor[] = []
   if (cfg.exporter === 'otlp-http') {
     // Batched: an export is an HTTP request; per span it would cost more than the message.
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: cfg.endpoint ?? DEFAULT_OTLP_TRACES_URL })))
+    // The SDK's default queue (2048 spans) overflowed at 100 % sampling in telemetry-micro (about
+    // 4 spans per message at thousands of messages per second) and dropped spans silently.
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: cfg.endpoint ?? DEFAULT_OTLP_TRACES_URL }), BATCH_LIMITS))
   } else if (cfg.exporter === 'console') {
     processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()))
   }
