@@ -670,8 +670,13 @@ export class ShardSession {
     this.host.write(errPacket(e))
   }
 
-  /** Reset (COM_RESET_CONNECTION) or the client left: roll back and give back, or close, every connection. */
+  /**
+   * Reset (COM_RESET_CONNECTION) or the client left: roll back and give back, or close, every
+   * connection. A session pinned by user variables, locks or temporary tables closes them: a
+   * ROLLBACK does not undo that state, and the next session must not inherit it.
+   */
   async close(discard: boolean): Promise<void> {
+    if (this.host.pinned()) discard = true
     this.statements.clear()
     for (const [shard, conn] of [...this.held]) {
       this.held.delete(shard)
