@@ -34,7 +34,7 @@
  * cellgate's own statement ids: each COM_STMT_EXECUTE is planned as its text form with the bound
  * values, a one-shard execution runs on a statement prepared on that shard's connection (closed
  * before the connection returns to the pool), writes whose reply is an OK run as bound text, and
- * a read needing several shards is refused (9102).
+ * a read needing several shards scatters as text and is answered with binary rows.
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'

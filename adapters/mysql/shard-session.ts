@@ -8,7 +8,9 @@
  * - a multi-shard write: the OK packets combined (affected rows and warnings added up);
  * - DDL and reference-table writes: every shard in order, stopping at the first error, whose
  *   message then says which shards already applied the statement;
- * - errors keep the server's code and SQLSTATE; cellgate's own are 9101–9104 (shard-errors.ts).
+ * - errors keep the server's code and SQLSTATE; cellgate's own are 9101–9104 (shard-errors.ts);
+ * - prepared statements: cellgate's own statement ids, each execution planned as its bound text
+ *   (see "prepared statements" below).
  *
  * Connections: one backend connection per shard, taken from the shared pool when a statement
  * needs that shard and given back as soon as the shard holds no transaction and the session no
@@ -31,6 +33,7 @@ import type { BackendPool } from './backend-pool.js'
 import { errPacket, okPacket, type OkFields, type SqlError } from './packets.js'
 import { Com, Status } from './protocol.js'
 import type { ResponseKind, ResponseSummary } from './response-tracker.js'
+import { encodeBinaryResultSet } from './binary-rows.js'
 import { combineOk, decodeReply, encodeResultSet, type DecodedReply, type ResultRows } from './result-set.js'
 import type { ShardDirectory } from './shard-directory.js'
 import { replaySessionState } from './session-replay.js'
@@ -172,7 +175,9 @@ export class ShardSession {
   //   the execute relayed with the shard's statement id; the binary result set comes back raw;
   // - replies that are only an OK (multi-shard writes, DDL, reference-table writes, transaction
   //   verbs, SET): the bound text runs the text way; an OK reads the same in both protocols;
-  // - rows from several shards: refused (9102); merging would need binary row re-encoding.
+  // - rows from several shards: the bound text scatters and merges as a text query would, and
+  //   the merged rows are re-encoded as binary rows (binary-rows.ts);
+  // - maintenance statements on every shard (their rows are text) and cursors: refused (9102).
   // Shard-side statements never outlive the connection's time with this session: they are
   // closed before it goes back to the pool (settle, close) and die with a discarded one.
 
@@ -250,10 +255,17 @@ export class ShardSession {
       }
     }
     if (plan.kind === 'error') return this.writeErr(plan)
-    const rows = (plan.kind === 'shards' || plan.kind === 'all') && plan.merge.kind === 'rows'
     if (plan.kind === 'single') return this.writeErr(unsupported('a prepared statement the router rewrites for its shard; run it as a text query'))
-    if (rows || (plan.kind === 'all-in-order' && plan.statement === 'other')) {
-      return this.writeErr(unsupported(`a prepared ${plan.statement.toUpperCase()} whose rows come from several shards (no shard key among its values); run it as a text query`))
+    if ((plan.kind === 'shards' || plan.kind === 'all') && plan.merge.kind === 'rows') {
+      // The shards run the bound text; their merged text rows are re-encoded as binary rows.
+      try {
+        return await this.execute(plan, queryPayload(sql), sql, effect, undefined, true)
+      } finally {
+        this.settle()
+      }
+    }
+    if (plan.kind === 'all-in-order' && plan.statement === 'other') {
+      return this.writeErr(unsupported('a prepared maintenance statement that runs on every shard (its rows would be text); run it as a text query'))
     }
     return this.query(queryPayload(sql), sql, effect)
   }
@@ -396,6 +408,7 @@ export class ShardSession {
     sql: string,
     effect: SessionEffect,
     single?: (plan: Plan & { kind: 'single' }) => Promise<ResponseSummary | null>,
+    binary = false,
   ): Promise<void> {
     const admission = this.tx.admit(plan)
     if (!admission.ok) {
@@ -431,7 +444,7 @@ export class ShardSession {
           return own !== undefined ? queryPayload(own) : plan.sql !== null ? queryPayload(plan.sql) : payload
         }
         const results = await Promise.all(shards.map((s) => this.collect(s, textFor(s))))
-        if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge)
+        if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge, binary)
         return await this.replyScatterWrite(results)
       }
       case 'all-in-order':
@@ -439,8 +452,8 @@ export class ShardSession {
     }
   }
 
-  /** A scatter read: one result set from all the shards' result sets. */
-  private replyMerged(results: readonly Collected[], merge: Extract<Plan, { kind: 'all' }>['merge'] & { kind: 'rows' }): void {
+  /** A scatter read: one result set from all the shards' result sets (binary rows for a prepared statement). */
+  private replyMerged(results: readonly Collected[], merge: Extract<Plan, { kind: 'all' }>['merge'] & { kind: 'rows' }, binary: boolean): void {
     const err = results.find((r) => r.reply.kind === 'err')
     if (err && err.reply.kind === 'err') return this.writeErr(err.reply.error)
     const sets = results.map((r) => r.reply).filter((r): r is ResultRows => r.kind === 'rows')
@@ -450,7 +463,10 @@ export class ShardSession {
     const status = this.clientStatus(results[results.length - 1]!.status)
     this.status = status
     const warnings = Math.min(0xffff, sets.reduce((n, s) => n + s.warnings, 0))
-    for (const p of encodeResultSet(sets[0]!.defs.slice(0, merged.columns.length), merged.rows as Row[], status, warnings)) this.host.write(p)
+    const defs = sets[0]!.defs.slice(0, merged.columns.length)
+    const packets = binary ? encodeBinaryResultSet(defs, merged.rows as Row[], status, warnings) : encodeResultSet(defs, merged.rows as Row[], status, warnings)
+    if (!Array.isArray(packets)) return this.writeErr(packets)
+    for (const p of packets) this.host.write(p)
   }
 
   /**

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { bindLiterals, placeholders } from '../../router/sql/placeholders.js'
 import { executePacket, literal, parseExecute, type BoundParam } from '../../adapters/mysql/binary-params.js'
+import { encodeBinaryResultSet } from '../../adapters/mysql/binary-rows.js'
 import { PayloadBuilder } from '../../adapters/mysql/wire-codec.js'
 
 t.test('placeholders: only ? outside strings, identifiers and comments', async (t) => {
@@ -69,4 +70,35 @@ t.test('parseExecute and executePacket', async (t) => {
   const out = executePacket(99, again)
   t.same(out, new PayloadBuilder().u8(0x17).u32(99).u8(0).u32(1).u8(0).u8(1).bytes(req.types).bytes(value).bytes(int).bytes(value).build(), 'shard packet: its id, no cursor, types bound, values inline')
   t.throws(() => parseExecute(Buffer.from([0x17, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0]), 1, null, new Map()), 'a truncated packet throws (ERR 1835 at the caller)')
+})
+
+t.test('merged text rows as a binary result set', async (t) => {
+  // Protocol::ColumnDefinition41 with just the fields the encoder reads: type and flags.
+  const def = (type: number, flags = 0): Buffer =>
+    new PayloadBuilder().lenencBytes(Buffer.from('def')).lenencBytes(Buffer.alloc(0)).lenencBytes(Buffer.alloc(0)).lenencBytes(Buffer.alloc(0))
+      .lenencBytes(Buffer.from('c')).lenencBytes(Buffer.from('c')).lenenc(0x0c).u16(63).u32(11).u8(type).u16(flags).u8(0).u16(0).build()
+  const defs = [def(3), def(8, 0x20), def(12), def(11), def(253), def(5)]
+  const out = encodeBinaryResultSet(defs, [['-5', '18446744073709551615', '2024-01-02 03:04:05.5', '-26:03:04', null, '1.5']], 2, 0)
+  if (!Array.isArray(out)) throw new Error(out.message)
+  t.equal(out.length, 1 + 6 + 1 + 1 + 1, 'count, definitions, EOF, one row, EOF')
+  const row = out[8]!
+  t.equal(row[0], 0, 'binary row header')
+  t.equal(row[1]! & 0b01000000, 0b01000000, 'NULL bitmap (offset 2): column 5 is NULL')
+  const values = row.subarray(2) // header, one bitmap byte ((6 + 7 + 2) >> 3)
+  const dbl = Buffer.alloc(8)
+  dbl.writeDoubleLE(1.5)
+  t.same(
+    values,
+    Buffer.concat([
+      Buffer.from([0xfb, 0xff, 0xff, 0xff]),
+      Buffer.alloc(8, 0xff),
+      Buffer.from([11, 0xe8, 0x07, 1, 2, 3, 4, 5, 0x20, 0xa1, 0x07, 0]),
+      Buffer.from([8, 1, 1, 0, 0, 0, 2, 3, 4]),
+      dbl,
+    ]),
+    'INT, unsigned BIGINT, DATETIME(.5), negative TIME, DOUBLE encoded as the server would',
+  )
+  t.match(encodeBinaryResultSet([def(1)], [['300']], 2, 0), { code: 9102 }, 'a value out of its column type range is an error, not a crash')
+  const zero = encodeBinaryResultSet([def(10)], [['0000-00-00']], 2, 0)
+  t.same(Array.isArray(zero) ? zero[3] : null, Buffer.from([0, 0, 0]), 'zero date: length 0')
 })
