@@ -1,4 +1,4 @@
-// Shard mode: a client that vanishes mid-transaction (socket destroyed, no COMMIT). Its insert
+// Shard mode: a client (mysql2, PyMySQL) that vanishes mid-transaction (socket destroyed, no COMMIT). Its insert
 // must not survive, the shard's row lock must be gone, and the backend connection must not reach
 // the next session with the transaction (or the session's user variables) still on it. The front
 // has one backend connection per server, so the next session gets that very connection if it was
@@ -8,7 +8,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import mysql from 'mysql2/promise'
-import { APP_USER, MARIADB } from '../helpers/mysql-env.js'
+import { APP_USER, MARIADB, pymysqlSession, viaFront } from '../helpers/mysql-env.js'
 import { startShards } from '../helpers/mysql-shards.js'
 
 const DDL =
@@ -30,22 +30,32 @@ t.test('shard mode: client disconnect mid-transaction', async (t) => {
     throw new Error(`${uuid} not placed`)
   }
 
-  for (const variant of ['plain', 'with a user variable'] as const) {
+  for (const variant of ['mysql2', 'mysql2 with a user variable', 'PyMySQL'] as const) {
     const uuid = randomUUID()
-    const c = await client()
-    if (variant !== 'plain') {
+    if (variant === 'PyMySQL') {
+      // PyMySQL runs with autocommit off and never sends BEGIN: the INSERT opens the transaction.
+      const evs = await pymysqlSession(t, viaFront(sh.front, { database: sh.logical }), [
+        { sql: `INSERT INTO instances (uuid, hostname) VALUES ('${uuid}', 'doomed')` },
+        { op: 'abort' },
+      ])
+      t.same(evs.filter((e) => e.event === 'error'), [], `${variant}: the insert ran, then the socket was shut without COMMIT`)
+    }
+    const c = variant === 'PyMySQL' ? null : await client()
+    if (c !== null && variant !== 'mysql2') {
       // Place the instance first, so that the variable and the transaction share one shard
       // connection (the only one the pool has for the server).
       await c.query('INSERT INTO instances (uuid, hostname) VALUES (?, ?)', [uuid, 'placed'])
       await c.query('DELETE FROM instances WHERE uuid = ?', [uuid])
       await c.query('SET @leak = 42')
     }
-    await c.beginTransaction()
-    await c.query('INSERT INTO instances (uuid, hostname) VALUES (?, ?)', [uuid, 'doomed'])
-    const [inTx] = await c.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM instances WHERE uuid = ?', [uuid])
-    t.equal(Number(inTx[0]!.n), 1, `${variant}: the session sees its uncommitted row`)
+    if (c !== null) {
+      await c.beginTransaction()
+      await c.query('INSERT INTO instances (uuid, hostname) VALUES (?, ?)', [uuid, 'doomed'])
+      const [inTx] = await c.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM instances WHERE uuid = ?', [uuid])
+      t.equal(Number(inTx[0]!.n), 1, `${variant}: the session sees its uncommitted row`)
+      ;(c as unknown as { connection: { stream: Socket } }).connection.stream.destroy()
+    }
     const db = await shardOf(uuid)
-    ;(c as unknown as { connection: { stream: Socket } }).connection.stream.destroy()
 
     // The shard directly: the row is gone and its key is not locked (a direct insert does not wait).
     const d = await mysql.createConnection({ ...MARIADB, database: db })
