@@ -13,8 +13,8 @@
  * - Control of the login. CLIENT_FOUND_ROWS must be mirrored per client, DEPRECATE_EOF must stay off
  *   (PyMySQL cannot read it) and the handshake collation must match the client's; mysql2 adds
  *   IGNORE_SPACE/LOCAL_FILES/ODBC by default and exposes the rest only partly.
- * - Prepared statements. COM_STMT_* can be relayed on the session's pinned connection with the
- *   backend's own statement ids; mysql2 has no raw passthrough for them.
+ * - Prepared statements. In schema mode COM_STMT_* are relayed on the session's pinned connection
+ *   with the backend's own statement ids; mysql2 has no raw passthrough for them.
  * - Cost. No per-row decode/encode on the hot path (sql-routing.md §3.4, §4.4 recommendation).
  * The price is a small client implementation (login with native / caching_sha2 / auth switch,
  * reply-end tracking). mysql2 remains the right tool for admin and mapping-database work and is
@@ -30,7 +30,11 @@
  * ## Shard mode
  * A session whose default database is the shard-mode database (SqlFrontOptions.shardMode) hands
  * its statements to a ShardSession (shard-session.ts), which plans each one and runs it on one
- * connection per shard; the SET bookkeeping above is shared.
+ * connection per shard; the SET bookkeeping above is shared. Prepared statements there get
+ * cellgate's own statement ids: each COM_STMT_EXECUTE is planned as its text form with the bound
+ * values, a one-shard execution runs on a statement prepared on that shard's connection (closed
+ * before the connection returns to the pool), writes whose reply is an OK run as bound text, and
+ * a read needing several shards scatters as text and is answered with binary rows.
  */
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
@@ -48,7 +52,6 @@ import { PacketWriter } from './packet-writer.js'
 import { errPacket, okPacket, type SqlError } from './packets.js'
 import { replaySessionState } from './session-replay.js'
 import { BrokenReply, ShardSession, type ShardContext, type ShardHost } from './shard-session.js'
-import { unsupported } from '../../router/sql/shard-errors.js'
 import { Cap, Com, DEFAULT_COLLATION, Status } from './protocol.js'
 import type { ResponseKind, ResponseSummary } from './response-tracker.js'
 import * as E from './sql-errors.js'
@@ -371,7 +374,7 @@ export class ClientSession {
         if (this.shardMode()) return this.inShards(() => this.shardSession().fieldList(p))
         return this.forward(p, 'field-list', null)
       case Com.STMT_PREPARE:
-        if (this.shardMode()) return this.writeErr(unsupported('prepared statements (COM_STMT_PREPARE); use text-protocol queries'))
+        if (this.shardMode()) return this.inShards(() => this.shardSession().prepare(p))
         return this.forward(p, 'prepare', null)
       case Com.STMT_EXECUTE:
       case Com.STMT_FETCH:
@@ -401,6 +404,7 @@ export class ClientSession {
   }
 
   private async statementCommand(cmd: number, p: Buffer): Promise<void> {
+    if (this.shardMode()) return this.inShards(async () => this.shardStatementCommand(cmd, p))
     const id = p.length >= 5 ? p.readUInt32LE(1) : -1
     const noReply = cmd === Com.STMT_CLOSE || cmd === Com.STMT_SEND_LONG_DATA
     if (!this.prepared.has(id) || !this.held) {
@@ -417,6 +421,23 @@ export class ClientSession {
       return
     }
     return this.forward(p, cmd === Com.STMT_RESET ? 'simple' : cmd === Com.STMT_FETCH ? 'fetch' : 'execute', null)
+  }
+
+  /** COM_STMT_* in shard mode: cellgate's own statement ids (shard-session.ts). */
+  private async shardStatementCommand(cmd: number, p: Buffer): Promise<void> {
+    const shards = this.shardSession()
+    switch (cmd) {
+      case Com.STMT_EXECUTE:
+        return shards.executeStatement(p)
+      case Com.STMT_CLOSE:
+        return shards.closeStatement(p)
+      case Com.STMT_RESET:
+        return shards.resetStatement(p)
+      case Com.STMT_SEND_LONG_DATA:
+        return shards.longData(p)
+      default:
+        return shards.fetch(p)
+    }
   }
 
   private async resetConnection(): Promise<void> {

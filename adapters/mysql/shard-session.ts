@@ -8,7 +8,9 @@
  * - a multi-shard write: the OK packets combined (affected rows and warnings added up);
  * - DDL and reference-table writes: every shard in order, stopping at the first error, whose
  *   message then says which shards already applied the statement;
- * - errors keep the server's code and SQLSTATE; cellgate's own are 9101–9104 (shard-errors.ts).
+ * - errors keep the server's code and SQLSTATE; cellgate's own are 9101–9104 (shard-errors.ts);
+ * - prepared statements: cellgate's own statement ids, each execution planned as its bound text
+ *   (see "prepared statements" below).
  *
  * Connections: one backend connection per shard, taken from the shared pool when a statement
  * needs that shard and given back as soon as the shard holds no transaction and the session no
@@ -20,19 +22,23 @@ import type { Logger } from '../log/logger.js'
 import { mergeRows, type Row } from '../../router/sql/merge.js'
 import type { PlanCache } from '../../router/sql/plan-cache.js'
 import { planStatement, withSequenceIds, type Plan, type ShardId } from '../../router/sql/plan.js'
-import type { SessionEffect } from '../../router/sql/session-statement.js'
+import { bindLiterals, placeholders } from '../../router/sql/placeholders.js'
+import { classifySession, type SessionEffect } from '../../router/sql/session-statement.js'
 import { CROSS_SHARD_WRITE, unsupported } from '../../router/sql/shard-errors.js'
 import type { ShardSchema } from '../../router/sql/shard-schema.js'
 import { TxTracker } from '../../router/sql/tx-tracker.js'
 import { BackendError, type BackendConnection } from './backend-connection.js'
+import { CURSOR_FLAGS, closePacket, executePacket, literal, parseExecute, preparePacket, type ExecuteRequest } from './binary-params.js'
 import type { BackendPool } from './backend-pool.js'
 import { errPacket, okPacket, type OkFields, type SqlError } from './packets.js'
 import { Com, Status } from './protocol.js'
 import type { ResponseKind, ResponseSummary } from './response-tracker.js'
+import { encodeBinaryResultSet } from './binary-rows.js'
 import { combineOk, decodeReply, encodeResultSet, type DecodedReply, type ResultRows } from './result-set.js'
 import type { ShardDirectory } from './shard-directory.js'
 import { replaySessionState } from './session-replay.js'
-import { backendLost } from './sql-errors.js'
+import { backendLost, malformedPacket } from './sql-errors.js'
+import { ProtocolDecodeError } from './wire-codec.js'
 
 /** What a front end shares between its shard-mode sessions. */
 export interface ShardContext {
@@ -69,6 +75,25 @@ export class BrokenReply extends Error {
 /** Statements after a generated insert id during which its shard connection is kept (LAST_INSERT_ID()). */
 const INSERT_ID_STICKY_STATEMENTS = 5
 
+/** A statement prepared by the client; shards prepare it lazily, on their connection, at first execute. */
+interface Prepared {
+  /** The statement as the client sent it (COM_STMT_PREPARE's payload after the command byte). */
+  readonly text: Buffer
+  readonly sql: string
+  /** Offsets of its `?` placeholders in `sql`. */
+  readonly offsets: readonly number[]
+  /** Types of the last execution (reused when the client sends new-params-bound = 0). */
+  types: Buffer | null
+  /** COM_STMT_SEND_LONG_DATA chunks per parameter, until the next execute or reset. */
+  readonly longData: Map<number, Buffer[]>
+}
+
+const unknownStatement = (id: number, command: string): SqlError => ({
+  code: 1243,
+  sqlState: 'HY000',
+  message: `Unknown prepared statement handler (${id}) given to ${command}`,
+})
+
 type Collected = { readonly shard: ShardId; readonly reply: DecodedReply; readonly status: number }
 
 const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``
@@ -85,6 +110,11 @@ export class ShardSession {
   private sticky = 0
   /** Status flags the client last saw (local OKs reuse them). */
   status: number = Status.AUTOCOMMIT
+  /** The session's prepared statements, by the id cellgate gave the client. */
+  private readonly statements = new Map<number, Prepared>()
+  private nextStatementId = 1
+  /** Per shard connection: cellgate statement id → that shard's own statement id. */
+  private readonly onShard = new WeakMap<BackendConnection, Map<number, number>>()
 
   constructor(
     private readonly ctx: ShardContext,
@@ -137,6 +167,189 @@ export class ShardSession {
     }
   }
 
+  // ---- prepared statements (binary protocol) ----
+  //
+  // Each execution is planned as the text statement it stands for (its values rendered as
+  // literals), so it goes exactly where that text would go, under the same transaction rules:
+  // - one shard: the statement is prepared on that shard's connection (once per connection) and
+  //   the execute relayed with the shard's statement id; the binary result set comes back raw;
+  // - replies that are only an OK (multi-shard writes, DDL, reference-table writes, transaction
+  //   verbs, SET): the bound text runs the text way; an OK reads the same in both protocols;
+  // - rows from several shards: the bound text scatters and merges as a text query would, and
+  //   the merged rows are re-encoded as binary rows (binary-rows.ts);
+  // - maintenance statements on every shard (their rows are text) and cursors: refused (9102).
+  // Shard-side statements never outlive the connection's time with this session: they are
+  // closed before it goes back to the pool (settle, close) and die with a discarded one.
+
+  /** COM_STMT_PREPARE: one shard's metadata (parameters, columns) under a cellgate statement id. */
+  async prepare(payload: Buffer): Promise<void> {
+    const shard = this.lastShard ?? this.ctx.directory.shards[0]!.id
+    try {
+      const sql = payload.subarray(1).toString('utf8')
+      const conn = await this.conn(shard)
+      if (!isConnection(conn)) return this.writeErr(conn)
+      const packets: Buffer[] = []
+      let s: ResponseSummary
+      try {
+        s = await conn.request(payload, 'prepare', (p) => packets.push(Buffer.from(p)))
+      } catch (e) {
+        this.lose(shard, conn)
+        return this.writeErr(e instanceof BackendError ? e.sqlError : backendLost())
+      }
+      if (s.error !== null || s.statementId === null) {
+        for (const p of packets) this.host.write(p)
+        return
+      }
+      // Only the metadata was wanted: executions prepare on the shard they route to.
+      conn.send(closePacket(s.statementId))
+      const ph = placeholders(sql)
+      if (!ph.ok) return this.writeErr(unsupported(`a prepared statement cellgate cannot tokenize (${ph.reason})`))
+      const params = packets[0]!.readUInt16LE(7)
+      if (ph.offsets.length !== params) return this.writeErr(unsupported(`the server counts ${params} parameters in the prepared statement, cellgate ${ph.offsets.length}`))
+      const id = this.nextStatementId++
+      this.statements.set(id, { text: Buffer.from(payload.subarray(1)), sql, offsets: ph.offsets, types: null, longData: new Map() })
+      packets[0]!.writeUInt32LE(id, 1)
+      for (const p of packets) this.host.write(p)
+    } finally {
+      this.settle()
+    }
+  }
+
+  /** COM_STMT_EXECUTE. */
+  async executeStatement(payload: Buffer): Promise<void> {
+    const id = payload.length >= 5 ? payload.readUInt32LE(1) : -1
+    const st = this.statements.get(id)
+    if (st === undefined) return this.writeErr(unknownStatement(id, 'mysqld_stmt_execute'))
+    if ((payload[5] ?? 0) & CURSOR_FLAGS) return this.writeErr(unsupported('a prepared statement executed with a cursor (COM_STMT_FETCH); execute it without one'))
+    let req: ExecuteRequest | SqlError
+    try {
+      req = parseExecute(payload, st.offsets.length, st.types, st.longData)
+    } catch (e) {
+      if (e instanceof ProtocolDecodeError) return this.writeErr(malformedPacket(e.message))
+      throw e
+    } finally {
+      st.longData.clear()
+    }
+    if ('code' in req) return this.writeErr(req)
+    st.types = req.types
+    const noEsc = (this.status & Status.NO_BACKSLASH_ESCAPES) !== 0
+    const literals: Buffer[] = []
+    for (const p of req.params) {
+      const l = literal(p, noEsc)
+      if (!Buffer.isBuffer(l)) return this.writeErr(l)
+      literals.push(l)
+    }
+    const sql = bindLiterals(
+      st.sql,
+      st.offsets,
+      literals.map((l) => l.toString('utf8')),
+    )
+    const effect = classifySession(sql)
+    if (effect.kind === 'use') return this.writeErr(unsupported('USE as a prepared statement; use COM_INIT_DB or a text USE'))
+    const plan = this.plan(sql)
+    if (plan.kind === 'single' && plan.sql === null) {
+      try {
+        return await this.execute(plan, payload, sql, effect, (p) => this.executeOn(p.shard, id, st, req))
+      } finally {
+        this.settle()
+      }
+    }
+    if (plan.kind === 'error') return this.writeErr(plan)
+    if (plan.kind === 'single') return this.writeErr(unsupported('a prepared statement the router rewrites for its shard; run it as a text query'))
+    if ((plan.kind === 'shards' || plan.kind === 'all') && plan.merge.kind === 'rows') {
+      // The shards run the bound text; their merged text rows are re-encoded as binary rows.
+      try {
+        return await this.execute(plan, queryPayload(sql), sql, effect, undefined, true)
+      } finally {
+        this.settle()
+      }
+    }
+    if (plan.kind === 'all-in-order' && plan.statement === 'other') {
+      return this.writeErr(unsupported('a prepared maintenance statement that runs on every shard (its rows would be text); run it as a text query'))
+    }
+    return this.query(queryPayload(sql), sql, effect)
+  }
+
+  /** Runs an execution on one shard: the shard's own statement (prepared on first use), relayed raw. */
+  private async executeOn(shard: ShardId, id: number, st: Prepared, req: ExecuteRequest): Promise<ResponseSummary | null> {
+    const conn = await this.conn(shard)
+    if (!isConnection(conn)) {
+      this.writeErr(conn)
+      return null
+    }
+    let ids = this.onShard.get(conn)
+    if (ids === undefined) {
+      ids = new Map()
+      this.onShard.set(conn, ids)
+    }
+    let backendId = ids.get(id)
+    if (backendId === undefined) {
+      let s: ResponseSummary
+      try {
+        s = await conn.request(preparePacket(st.text), 'prepare', () => {})
+      } catch (e) {
+        this.lose(shard, conn)
+        this.writeErr(e instanceof BackendError ? e.sqlError : backendLost())
+        return null
+      }
+      if (s.error !== null || s.statementId === null) {
+        this.writeErr(s.error ?? backendLost())
+        return null
+      }
+      backendId = s.statementId
+      ids.set(id, backendId)
+    }
+    return this.relayOn(shard, executePacket(backendId, req), 'execute')
+  }
+
+  /** COM_STMT_CLOSE (no reply): forgets the statement and closes it on every shard that prepared it. */
+  closeStatement(payload: Buffer): void {
+    const id = payload.length >= 5 ? payload.readUInt32LE(1) : -1
+    if (!this.statements.delete(id)) return
+    for (const conn of this.held.values()) {
+      const ids = this.onShard.get(conn)
+      const backendId = ids?.get(id)
+      if (backendId === undefined) continue
+      ids!.delete(id)
+      conn.send(closePacket(backendId))
+    }
+  }
+
+  /** COM_STMT_RESET: drops long data; there are no cursors to close (executes never open one). */
+  resetStatement(payload: Buffer): void {
+    const id = payload.length >= 5 ? payload.readUInt32LE(1) : -1
+    const st = this.statements.get(id)
+    if (st === undefined) return this.writeErr(unknownStatement(id, 'mysqld_stmt_reset'))
+    st.longData.clear()
+    this.host.write(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.status, warnings: 0 }))
+  }
+
+  /** COM_STMT_SEND_LONG_DATA (no reply): kept until the next execute, which sends it inline. */
+  longData(payload: Buffer): void {
+    if (payload.length < 7) return
+    const st = this.statements.get(payload.readUInt32LE(1))
+    const param = payload.readUInt16LE(5)
+    if (st === undefined || param >= st.offsets.length) return
+    const chunks = st.longData.get(param) ?? []
+    chunks.push(Buffer.from(payload.subarray(7)))
+    st.longData.set(param, chunks)
+  }
+
+  /** COM_STMT_FETCH: executes never open a cursor in shard mode, so there is nothing to fetch. */
+  fetch(payload: Buffer): void {
+    const id = payload.length >= 5 ? payload.readUInt32LE(1) : -1
+    if (!this.statements.has(id)) return this.writeErr(unknownStatement(id, 'mysqld_stmt_fetch'))
+    this.writeErr(unsupported('COM_STMT_FETCH (prepared statements run without cursors in shard mode)'))
+  }
+
+  /** Closes this session's statements on a shard connection before it leaves the session. */
+  private closeShardStatements(conn: BackendConnection): void {
+    const ids = this.onShard.get(conn)
+    if (ids === undefined) return
+    this.onShard.delete(conn)
+    for (const backendId of ids.values()) conn.send(closePacket(backendId))
+  }
+
   // ---- statement kinds ----
 
   /** SET: run on one shard (its reply relayed), then on every other held shard connection. */
@@ -185,7 +398,18 @@ export class ShardSession {
     this.host.write(okPacket({ affectedRows: 0, lastInsertId: 0, status: this.status, warnings: 0 }))
   }
 
-  private async execute(plan: Exclude<Plan, { kind: 'error' | 'session' | 'transaction' }>, payload: Buffer, sql: string, effect: SessionEffect): Promise<void> {
+  /**
+   * `single` runs a one-shard plan instead of relaying `payload` (a prepared statement's execute);
+   * admission, placement records and preludes are the same for both protocols.
+   */
+  private async execute(
+    plan: Exclude<Plan, { kind: 'error' | 'session' | 'transaction' }>,
+    payload: Buffer,
+    sql: string,
+    effect: SessionEffect,
+    single?: (plan: Plan & { kind: 'single' }) => Promise<ResponseSummary | null>,
+    binary = false,
+  ): Promise<void> {
     const admission = this.tx.admit(plan)
     if (!admission.ok) {
       if (admission.error.code === CROSS_SHARD_WRITE) await this.rollbackAll()
@@ -203,7 +427,7 @@ export class ShardSession {
     }
     switch (plan.kind) {
       case 'single': {
-        const s = await this.relayOn(plan.shard, plan.sql === null ? payload : queryPayload(plan.sql), 'query')
+        const s = single ? await single(plan) : await this.relayOn(plan.shard, plan.sql === null ? payload : queryPayload(plan.sql), 'query')
         if (s === null || s.error !== null) return
         this.host.applyEffect(effect, this.held.get(plan.shard)!)
         if (s.ok && s.ok.lastInsertId > 0) {
@@ -220,7 +444,7 @@ export class ShardSession {
           return own !== undefined ? queryPayload(own) : plan.sql !== null ? queryPayload(plan.sql) : payload
         }
         const results = await Promise.all(shards.map((s) => this.collect(s, textFor(s))))
-        if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge)
+        if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge, binary)
         return await this.replyScatterWrite(results)
       }
       case 'all-in-order':
@@ -228,8 +452,8 @@ export class ShardSession {
     }
   }
 
-  /** A scatter read: one result set from all the shards' result sets. */
-  private replyMerged(results: readonly Collected[], merge: Extract<Plan, { kind: 'all' }>['merge'] & { kind: 'rows' }): void {
+  /** A scatter read: one result set from all the shards' result sets (binary rows for a prepared statement). */
+  private replyMerged(results: readonly Collected[], merge: Extract<Plan, { kind: 'all' }>['merge'] & { kind: 'rows' }, binary: boolean): void {
     const err = results.find((r) => r.reply.kind === 'err')
     if (err && err.reply.kind === 'err') return this.writeErr(err.reply.error)
     const sets = results.map((r) => r.reply).filter((r): r is ResultRows => r.kind === 'rows')
@@ -239,7 +463,10 @@ export class ShardSession {
     const status = this.clientStatus(results[results.length - 1]!.status)
     this.status = status
     const warnings = Math.min(0xffff, sets.reduce((n, s) => n + s.warnings, 0))
-    for (const p of encodeResultSet(sets[0]!.defs.slice(0, merged.columns.length), merged.rows as Row[], status, warnings)) this.host.write(p)
+    const defs = sets[0]!.defs.slice(0, merged.columns.length)
+    const packets = binary ? encodeBinaryResultSet(defs, merged.rows as Row[], status, warnings) : encodeResultSet(defs, merged.rows as Row[], status, warnings)
+    if (!Array.isArray(packets)) return this.writeErr(packets)
+    for (const p of packets) this.host.write(p)
   }
 
   /**
@@ -427,6 +654,7 @@ export class ShardSession {
   /** A connection that failed: its transaction is gone with it. */
   private lose(shard: ShardId, conn: BackendConnection): void {
     if (this.held.get(shard) === conn) this.held.delete(shard)
+    this.onShard.delete(conn)
     this.host.pool.discard(conn)
     this.tx.observe(shard, this.status & ~Status.IN_TRANS)
   }
@@ -443,6 +671,7 @@ export class ShardSession {
       }
       if (conn.busy || conn.status & Status.IN_TRANS || shard === this.stickyShard) continue
       this.held.delete(shard)
+      this.closeShardStatements(conn)
       this.host.pool.release(conn)
     }
   }
@@ -457,14 +686,22 @@ export class ShardSession {
     this.host.write(errPacket(e))
   }
 
-  /** Reset (COM_RESET_CONNECTION) or the client left: roll back and give back, or close, every connection. */
+  /**
+   * Reset (COM_RESET_CONNECTION) or the client left: roll back and give back, or close, every
+   * connection. A session pinned by user variables, locks or temporary tables closes them: a
+   * ROLLBACK does not undo that state, and the next session must not inherit it.
+   */
   async close(discard: boolean): Promise<void> {
+    if (this.host.pinned()) discard = true
+    this.statements.clear()
     for (const [shard, conn] of [...this.held]) {
       this.held.delete(shard)
       if (discard || conn.busy || conn.closed) {
+        this.onShard.delete(conn)
         this.host.pool.discard(conn)
         continue
       }
+      this.closeShardStatements(conn)
       try {
         const s = await conn.query('ROLLBACK')
         if (s.error || s.status & Status.IN_TRANS) this.host.pool.discard(conn)

@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { scrambleNative } from '../../adapters/mysql/auth.js'
 import { PacketParser } from '../../adapters/mysql/packet-parser.js'
 import { Cap } from '../../adapters/mysql/protocol.js'
+import { ResponseTracker, type ResponseKind } from '../../adapters/mysql/response-tracker.js'
 
 export class RawMysql {
   readonly packets: Array<{ seq: number; payload: Buffer }> = []
@@ -99,4 +100,29 @@ export class RawMysql {
 export function errOf(p: Buffer | null | undefined): { code: number; sqlState: string; message: string } | null {
   if (!p || p[0] !== 0xff) return null
   return { code: p.readUInt16LE(1), sqlState: p.subarray(4, 9).toString('latin1'), message: p.subarray(9).toString('utf8') }
+}
+
+/** Logs in as `user` and, if given, selects `database` with COM_INIT_DB; throws on any ERR. */
+export async function rawSession(port: number, user: string, password: string, database?: string): Promise<RawMysql> {
+  const r = await RawMysql.open(port)
+  const hello = await r.login(user, password)
+  if (!hello || hello[0] !== 0) throw new Error(`login failed: ${JSON.stringify(errOf(hello))}`)
+  if (database !== undefined) {
+    const [ok] = await rawCommand(r, Buffer.concat([Buffer.from([0x02]), Buffer.from(database)]), 'simple')
+    if (ok?.[0] !== 0) throw new Error(`COM_INIT_DB failed: ${JSON.stringify(errOf(ok))}`)
+  }
+  return r
+}
+
+/** Sends one command (sequence 0) and reads its whole reply, cellgate's ResponseTracker finding the end. */
+export async function rawCommand(r: RawMysql, payload: Buffer, kind: ResponseKind): Promise<Buffer[]> {
+  r.sendPacket(0, payload)
+  const tracker = new ResponseTracker(kind, 0)
+  const out: Buffer[] = []
+  for (;;) {
+    const p = await r.next()
+    if (p === null) throw new Error(`connection closed after ${out.length} reply packets`)
+    out.push(p.payload)
+    if (tracker.push(p.payload)) return out
+  }
 }

@@ -3,7 +3,7 @@
 // where rows really landed.
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import type { SqlFront } from '../../adapters/mysql/sql-front.js'
+import type { SqlFront, SqlFrontOptions } from '../../adapters/mysql/sql-front.js'
 import { MARIADB, startFront } from './mysql-env.js'
 import type { Teardownable } from './python.js'
 
@@ -21,7 +21,7 @@ export interface Shards {
 }
 
 /** Creates `n` shard databases (+ `extra` plain ones) and a shard-mode front end; all dropped in teardown. */
-export async function startShards(t: Teardownable, n: number, opts: { extra?: number } = {}): Promise<Shards & { extraDbs: string[] }> {
+export async function startShards(t: Teardownable, n: number, opts: { extra?: number; front?: Partial<SqlFrontOptions> } = {}): Promise<Shards & { extraDbs: string[] }> {
   const admin = await mysql.createConnection({ ...MARIADB, multipleStatements: true })
   const stem = `cg_shard_${randomBytes(4).toString('hex')}`
   const databases = Array.from({ length: n }, (_, i) => `${stem}_${i}`)
@@ -34,6 +34,7 @@ export async function startShards(t: Teardownable, n: number, opts: { extra?: nu
   const logical = `${stem}_nova`
   const names = databases.map((_, i) => `s${i}`)
   const front = await startFront(t, {
+    ...opts.front,
     shardMode: { database: logical, shards: databases.map((database, i) => ({ name: names[i]!, backend: { ...MARIADB, database } })) },
   })
   return {
