@@ -8,7 +8,7 @@
  * COM_RESET_CONNECTION's effect on the handshake character set differs between servers.
  */
 import type { Logger } from '../log/logger.js'
-import { BackendConnection, type BackendServer } from './backend-connection.js'
+import { BackendConnection, BackendError, type BackendServer } from './backend-connection.js'
 
 export interface BackendPoolOptions {
   /** Connections per backend server (busy + idle + connecting); more requests wait. */
@@ -16,12 +16,19 @@ export interface BackendPoolOptions {
   /** Idle connections older than this are closed. */
   idleTimeoutMs: number
   connectTimeoutMs: number
+  /** How long acquire() waits for a connection of a full server before it fails with 1040. */
+  waitTimeoutMs: number
   /** Largest packet a backend may send us. */
   maxPacketSize: number
 }
 
 interface Waiter {
   resolve(): void
+}
+
+/** What MySQL itself answers when it has no connection left; oslo.db does not retry it. */
+function tooManyConnections(id: string, max: number, waitedMs: number): BackendError {
+  return new BackendError({ code: 1040, sqlState: '08004', message: `Too many connections (cellgate: all ${max} backend connections to ${id} stayed in use for ${waitedMs} ms)` }, false)
 }
 
 interface ServerSlot {
@@ -51,8 +58,13 @@ export class BackendPool {
    * A connection to `server` logged in with these flags and collation, preferring one whose
    * applied session state is closest to `want`. The caller replays what is missing and gives it
    * back with release() or discard(). Rejects with BackendError when the server is unreachable.
+   *
+   * `mayWait: false` is for a caller that already holds a connection (a shard session on its
+   * second shard, a scatter's other shards): it gets one beyond the limit instead of waiting, since
+   * sessions that wait while holding connections can wait for each other forever (hold-and-wait).
+   * The limit is then exceeded by at most the shards a session spans, less one.
    */
-  async acquire(server: BackendServer, capabilities: number, collation: number, want: ReadonlyMap<string, string>): Promise<BackendConnection> {
+  async acquire(server: BackendServer, capabilities: number, collation: number, want: ReadonlyMap<string, string>, mayWait = true): Promise<BackendConnection> {
     if (this.closing) throw new Error('pool is closed')
     const id = serverId(server)
     const key = `${id}|${capabilities}|${collation}`
@@ -60,14 +72,14 @@ export class BackendPool {
     for (;;) {
       const pick = this.pickIdle(slot, key, want)
       if (pick) return pick
-      if (slot.total < this.opts.maxPerServer) break
+      if (slot.total < this.opts.maxPerServer || !mayWait) break
       // Full: drop an idle connection that does not fit this key, or wait for one to come back.
       const misfit = slot.idle.shift()
       if (misfit) {
         this.dropIdle(slot, misfit)
         break
       }
-      await new Promise<void>((resolve) => slot.waiters.push({ resolve }))
+      await this.wait(slot, id)
     }
     slot.total++
     try {
@@ -173,6 +185,25 @@ export class BackendPool {
       slot.total--
       this.wakeOne(slot)
     }
+  }
+
+  private wait(slot: ServerSlot, id: string): Promise<void> {
+    const ms = this.opts.waitTimeoutMs
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      }
+      const timer = setTimeout(() => {
+        const i = slot.waiters.indexOf(waiter)
+        if (i >= 0) slot.waiters.splice(i, 1)
+        this.log.warn('no backend connection free', { server: id, max: this.opts.maxPerServer, waitedMs: ms })
+        reject(tooManyConnections(id, this.opts.maxPerServer, ms))
+      }, ms)
+      slot.waiters.push(waiter)
+    })
   }
 
   private wakeOne(slot: ServerSlot): void {

@@ -443,6 +443,12 @@ export class ShardSession {
           const own = plan.kind === 'shards' ? plan.perShard?.get(shard) : undefined
           return own !== undefined ? queryPayload(own) : plan.sql !== null ? queryPayload(plan.sql) : payload
         }
+        // The first connection is taken alone (it may wait for the pool); the others then never
+        // wait, because this session holds one (see BackendPool.acquire).
+        if (this.held.size === 0 && shards.length > 1) {
+          const first = await this.conn(shards[0]!)
+          if (!isConnection(first)) return this.writeErr(first)
+        }
         const results = await Promise.all(shards.map((s) => this.collect(s, textFor(s))))
         if (plan.merge.kind === 'rows') return this.replyMerged(results, plan.merge, binary)
         return await this.replyScatterWrite(results)
@@ -555,7 +561,7 @@ export class ShardSession {
     want.set('auto_increment_offset', `SET SESSION auto_increment_offset = ${target.offset}`)
     let conn: BackendConnection
     try {
-      conn = await this.host.pool.acquire(target.server, this.host.backendCaps(), this.host.collation(), want)
+      conn = await this.host.pool.acquire(target.server, this.host.backendCaps(), this.host.collation(), want, this.held.size === 0)
     } catch (e) {
       const s = target.server
       const err = e instanceof BackendError ? e.sqlError : { code: 2003, sqlState: 'HY000', message: `Can't connect to MySQL server on '${s.host}:${s.port}' (${(e as Error).message})` }

@@ -58,6 +58,8 @@ export interface SqlFrontOptions {
     idleTimeoutMs?: number
     /** Backend connect + login timeout. Default 5 000 ms. */
     connectTimeoutMs?: number
+    /** How long a statement waits for a backend connection when all are in use; then error 1040. Default 10 000 ms. */
+    waitTimeoutMs?: number
   }
   /** Version string in the greeting; default: the default backend's own, read at start. */
   serverVersion?: string
@@ -102,6 +104,7 @@ export async function startSqlFront(options: SqlFrontOptions, log: Logger): Prom
       maxPerServer: options.pool?.maxPerServer ?? 64,
       idleTimeoutMs: options.pool?.idleTimeoutMs ?? 60_000,
       connectTimeoutMs: options.pool?.connectTimeoutMs ?? 5_000,
+      waitTimeoutMs: options.pool?.waitTimeoutMs ?? 10_000,
       maxPacketSize,
     },
     log,

@@ -2,8 +2,7 @@
 // must not survive, the shard's row lock must be gone, and the backend connection must not reach
 // the next session with the transaction (or the session's user variables) still on it. The front
 // has one backend connection per server, so the next session gets that very connection if it was
-// pooled again (and each session here stays on one shard: a session needing two shards of one
-// server would wait for itself with a pool that small).
+// pooled again (each session here stays on one shard, so that it is that very connection).
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
