@@ -6,9 +6,12 @@
  *   npm run bench:sql -- --quick     # smoke run
  *   node dist/bench/sql-bench.js --help
  *
- * Targets: **direct** = MariaDB, one plain database; **schema** = cellgate in schema mode routing
- * that database's name to it; **shard** = cellgate in shard mode over 3 shard databases (the rows
- * spread by uuid). cellgate runs as a child process so its CPU can be read from /proc/<pid>/stat.
+ * Targets: **direct** = MariaDB, one plain database; **relay** = the same database through a blind
+ * TCP relay (bench/tcp-relay.ts: parses nothing, so it is what any proxy process costs here: two
+ * more socket hops and a process to schedule); **schema** = cellgate in schema mode routing that
+ * database's name to it; **shard** = cellgate in shard mode over 3 shard databases (the rows
+ * spread by uuid). cellgate and the relay run as child processes so their CPU can be read from
+ * /proc/<pid>/stat.
  * Rounds interleave the targets (order rotated per round); ratios against direct are taken within
  * a round, then the median over rounds. Writes bench/RESULTS.md (the sql-bench section) and
  * bench/out/sql-bench.json.
@@ -32,8 +35,8 @@ const GOAL_ROUTER_US = 20
 const SHARDS = 3
 const USER = { user: 'bench', password: 'bench-secret' }
 
-type TargetName = 'direct' | 'schema' | 'shard'
-const TARGETS: readonly TargetName[] = ['direct', 'schema', 'shard']
+type TargetName = 'direct' | 'relay' | 'schema' | 'shard'
+const TARGETS: readonly TargetName[] = ['direct', 'relay', 'schema', 'shard']
 type Scenario = 'select' | 'insert' | 'scatter-page' | 'scatter-count'
 
 interface Opts {
@@ -55,7 +58,7 @@ interface Opts {
 const HELP = `Usage: node dist/bench/sql-bench.js [options]   (or: npm run bench:sql -- [options])
 
 Point SELECT and INSERT latency (p50/p99) and QPS through cellgate (schema mode and shard mode
-over ${SHARDS} shards) vs MariaDB direct, interleaved in rounds; a scatter query (ORDER BY/LIMIT
+over ${SHARDS} shards) and through a blind TCP relay vs MariaDB direct, interleaved in rounds; a scatter query (ORDER BY/LIMIT
 page and COUNT) over the shards vs one database; router CPU per cached statement in process and
 cellgate process CPU per statement. Results to stdout, bench/RESULTS.md, bench/out/sql-bench.json.
 
@@ -137,13 +140,14 @@ interface Segment {
   summary: LatencySummary
   qps: number
   errors: number
-  /** cellgate CPU (utime+stime) during the segment, µs per statement; undefined for direct. */
+  /** The proxy's CPU (cellgate's, or the relay's; utime+stime) during the segment, µs per statement; undefined for direct. */
   cellgateUs: number | undefined
 }
 
 // ---- process state, cleaned up once ----
 
 let cellgate: Child | undefined
+let relayChild: Child | undefined
 let admin: mysql.Connection | undefined
 const rigs = new Map<TargetName, SqlRig>()
 const createdDbs: string[] = []
@@ -152,7 +156,7 @@ let cleaning: Promise<void> | undefined
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.allSettled([...rigs.values()].map((r) => r.close()))
-    await cellgate?.stop()
+    await Promise.allSettled([cellgate?.stop(), relayChild?.stop()])
     if (admin) {
       for (const db of createdDbs) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => {})
       if (createdDbs.length) progress(`cleanup: dropped ${createdDbs.length} databases`)
@@ -226,9 +230,14 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   await admin.query(`USE \`${plain}\`; ${TABLE_DDL}`)
 
   const sqlPort = await startCellgate(opts, plain, logical, shardDbs)
+  const relayPort = await freePort()
+  relayChild = spawnNode('relay', ['dist/bench/tcp-relay.js', '--port', String(relayPort), '--target', `${opts.mysqlHost}:${opts.mysqlPort}`], { cwd: ROOT })
+  await waitForPort(relayPort, 10_000, () => relayChild!.alive())
+  progress(`relay pid ${relayChild.pid} on :${relayPort}`)
   const maxC = Math.max(...opts.concurrency)
   const specs: Record<TargetName, ConnSpec> = {
     direct: { ...mysqlConn, database: plain },
+    relay: { ...mysqlConn, host: '127.0.0.1', port: relayPort, database: plain },
     schema: { host: '127.0.0.1', port: sqlPort, ...USER, database: plain },
     shard: { host: '127.0.0.1', port: sqlPort, ...USER, database: logical },
   }
@@ -285,9 +294,10 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   }
   const segment = async (r: number, t: TargetName, sc: Scenario, c: number, n: number): Promise<void> => {
     await rig(t).run(Math.min(50, n), c, makers[sc]()) // re-warm after switching targets
-    const cpuA = processCpuMs(cellgate?.pid)
+    const proxyPid = t === 'relay' ? relayChild?.pid : cellgate?.pid
+    const cpuA = processCpuMs(proxyPid)
     const res: SegmentResult = await rig(t).run(n, c, makers[sc]())
-    const cpuB = processCpuMs(cellgate?.pid)
+    const cpuB = processCpuMs(proxyPid)
     const s: Segment = {
       round: r,
       summary: summarize(res.latencies),
@@ -334,7 +344,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   const lines: string[] = []
   lines.push('### Point statements (one row by uuid; INSERT of a new uuid, autocommit)')
   lines.push('')
-  lines.push('| statement | conns | target | p50 ms | p99 ms | q/s | p50 ×direct (range) | p99 ×direct | q/s ×direct | p50 goal ≤1.3× | cellgate CPU µs/stmt |')
+  lines.push('| statement | conns | target | p50 ms | p99 ms | q/s | p50 ×direct (range) | p99 ×direct | q/s ×direct | p50 goal ≤1.3× | proxy CPU µs/stmt |')
   lines.push('|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|')
   for (const sc of ['select', 'insert'] as const) {
     for (const c of opts.concurrency) {
@@ -342,10 +352,10 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
         const a = agg(`${sc}@${c}@${t}`)
         if (!a) continue
         const p50r = median(vsDirect(sc, c, t, 'p50'))
-        if (t !== 'direct' && sc === 'select') goals[`${t} select c=${c}`] = { ratio: p50r, met: p50r <= GOAL_P50 }
+        if (t !== 'direct' && t !== 'relay' && sc === 'select') goals[`${t} select c=${c}`] = { ratio: p50r, met: p50r <= GOAL_P50 }
         const d = t === 'direct'
         lines.push(
-          `| ${sc.toUpperCase()} | ${c} | ${t} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.qps, 0)} | ${d ? '1.00' : range(vsDirect(sc, c, t, 'p50'))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'p99')))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'qps')))} | ${d || sc !== 'select' ? '—' : yes(p50r <= GOAL_P50)} | ${d ? '—' : fmt(a.cpu, 1)} |`,
+          `| ${sc.toUpperCase()} | ${c} | ${t} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.qps, 0)} | ${d ? '1.00' : range(vsDirect(sc, c, t, 'p50'))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'p99')))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'qps')))} | ${d || t === 'relay' || sc !== 'select' ? '—' : yes(p50r <= GOAL_P50)} | ${d ? '—' : fmt(a.cpu, 1)} |`,
         )
       }
     }
@@ -373,11 +383,12 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   }
   lines.push('')
   const sel1 = agg(`select@1@shard`)
+  const relayFloor = opts.concurrency.map((c) => `c=${c} ${fmt(median(vsDirect('select', c, 'relay', 'p50')))}×`).join(', ')
   lines.push(
     `**Goals:** point SELECT p50 ≤ ${GOAL_P50}× direct: ${Object.entries(goals)
       .filter(([k]) => !k.startsWith('router'))
       .map(([k, g]) => `${k} ${fmt(g.ratio)}× ${g.met ? 'met' : 'MISSED'}`)
-      .join(', ')}. Router CPU per cached statement ≤ ${GOAL_ROUTER_US} µs: ${router.map((r) => `${fmt(r.cachedUs)} µs`).join(' / ')} ${router.every((r) => r.cachedUs <= GOAL_ROUTER_US) ? 'met' : 'MISSED'}. ` +
+      .join(', ')}; the blind TCP relay (what any proxy process costs on this machine) point SELECT p50 ${relayFloor} direct. Router CPU per cached statement ≤ ${GOAL_ROUTER_US} µs: ${router.map((r) => `${fmt(r.cachedUs)} µs`).join(' / ')} ${router.every((r) => r.cachedUs <= GOAL_ROUTER_US) ? 'met' : 'MISSED'}. ` +
       `cellgate's whole process CPU per shard-mode point SELECT (protocol, routing, both sockets) is ${fmt(sel1?.cpu, 1)} µs (from /proc, 10 ms ticks).`,
   )
   lines.push('')
@@ -394,7 +405,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), load average at start ${machine.loadavgAtStart.join(' / ')}, Node ${machine.node}, MariaDB ${machine.mariadb}; shared and noisy, so read the ratios`,
     `- Command: \`${command}\``,
     `- Settings: ${opts.rounds} rounds, targets interleaved (order rotated per round); per round, target, statement and connection count ${perRound} point statements (${scatterPerRound} per scatter query) after 50 unrecorded; mysql2 text protocol. Medians over rounds; ×direct = median of per-round ratios.`,
-    `- Targets: **direct** = MariaDB, one database; **schema** = cellgate schema mode (the database name routed to that database); **shard** = cellgate shard mode over ${SHARDS} shard databases on the same server (rows placed by uuid). cellgate = \`node ${opts.cellgateMain} serve\` child; its CPU = utime+stime from /proc/<pid>/stat over the segment.`,
+    `- Targets: **direct** = MariaDB, one database; **relay** = that database through a blind TCP relay (\`bench/tcp-relay.ts\` child: pipes bytes, parses nothing; the floor of any proxy process); **schema** = cellgate schema mode (the database name routed to that database); **shard** = cellgate shard mode over ${SHARDS} shard databases on the same server (rows placed by uuid). cellgate = \`node ${opts.cellgateMain} serve\` child; proxy CPU (cellgate's or the relay's) = utime+stime from /proc/<pid>/stat over the segment.`,
     '',
   ].join('\n')
   const table = lines.join('\n')

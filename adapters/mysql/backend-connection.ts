@@ -45,7 +45,7 @@ export class BackendError extends Error {
 
 interface Pending {
   tracker: ResponseTracker | null
-  onPacket: (p: Buffer) => void
+  onPacket: (p: Buffer, framed?: Buffer) => void
   resolve: (s: ResponseSummary) => void
   reject: (e: Error) => void
 }
@@ -66,7 +66,7 @@ export class BackendConnection {
 
   private constructor(
     private readonly socket: Socket,
-    private readonly parser: { setSink(s: (p: Buffer) => void): void },
+    private readonly parser: { setSink(s: (p: Buffer, framed?: Buffer) => void): void },
     private readonly writer: PacketWriter,
     hello: { threadId: number; serverVersion: string; status: number; database: string | null },
   ) {
@@ -74,7 +74,7 @@ export class BackendConnection {
     this.serverVersion = hello.serverVersion
     this.status = hello.status
     this.database = hello.database
-    parser.setSink((p) => this.onPacket(p))
+    parser.setSink((p, framed) => this.onPacket(p, framed))
     socket.on('close', () => this.onClose())
   }
 
@@ -98,11 +98,11 @@ export class BackendConnection {
     const inbox: Buffer[] = []
     let wake: (() => void) | null = null
     let failure: BackendError | null = null
-    let sink: ((p: Buffer) => void) | null = null
+    let sink: ((p: Buffer, framed?: Buffer) => void) | null = null
     const parser = new PacketParser(
       {
-        onPacket: (p) => {
-          if (sink) sink(p)
+        onPacket: (p, _first, _last, framed) => {
+          if (sink) sink(p, framed)
           else {
             inbox.push(p)
             wake?.()
@@ -208,10 +208,11 @@ export class BackendConnection {
   }
 
   /**
-   * Sends one command and streams its reply to onPacket. Resolves with the reply's summary;
-   * rejects with BackendError(2013) if the connection dies first.
+   * Sends one command and streams its reply to onPacket (with the packet's framed bytes when the
+   * parser has them, for PacketWriter.relay). Resolves with the reply's summary; rejects with
+   * BackendError(2013) if the connection dies first.
    */
-  request(payload: Buffer, kind: ResponseKind, onPacket: (p: Buffer) => void): Promise<ResponseSummary> {
+  request(payload: Buffer, kind: ResponseKind, onPacket: (p: Buffer, framed?: Buffer) => void): Promise<ResponseSummary> {
     if (this.closedFlag) return Promise.reject(new BackendError({ code: 2013, sqlState: 'HY000', message: 'Lost connection to MySQL server during query' }, false))
     if (this.pending) return Promise.reject(new Error('backend connection is busy'))
     return new Promise<ResponseSummary>((resolve, reject) => {
@@ -257,7 +258,7 @@ export class BackendConnection {
     this.socket.end()
   }
 
-  private onPacket(p: Buffer): void {
+  private onPacket(p: Buffer, framed?: Buffer): void {
     const pending = this.pending
     if (!pending || !pending.tracker) {
       // Nothing was asked: the server says something on its own (e.g. an ERR before it closes an
@@ -274,7 +275,7 @@ export class BackendConnection {
       pending.reject(new BackendError({ code: 2027, sqlState: 'HY000', message: `Malformed packet: ${(e as Error).message}` }, false))
       return
     }
-    pending.onPacket(p)
+    pending.onPacket(p, framed)
     if (last) {
       const s = pending.tracker.summary()
       this.status = s.status

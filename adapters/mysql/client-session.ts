@@ -49,6 +49,7 @@ import type { BackendPool } from './backend-pool.js'
 import { authMoreDataPacket, authSwitchPacket, greetingPacket, parseHandshakeResponse, type HandshakeResponse } from './handshake.js'
 import { PacketParser } from './packet-parser.js'
 import { PacketWriter } from './packet-writer.js'
+import { TurnBatch } from './turn-batch.js'
 import { errPacket, okPacket, type SqlError } from './packets.js'
 import { replaySessionState } from './session-replay.js'
 import { BrokenReply, ShardSession, type ShardContext, type ShardHost } from './shard-session.js'
@@ -109,6 +110,8 @@ export class ClientSession {
   private io: Socket | TLSSocket
   private parser: PacketParser
   private readonly writer: PacketWriter
+  /** Everything written to the client goes out once per event-loop turn (turn-batch.ts). */
+  private readonly out = new TurnBatch(() => this.io)
   private readonly scramble = newScramble()
   private readonly log: Logger
   private hello: HandshakeResponse | null = null
@@ -142,7 +145,7 @@ export class ClientSession {
   ) {
     this.io = socket
     this.log = ctx.log.child({ conn: `sql-${connectionId}` })
-    this.writer = new PacketWriter({ write: (b) => this.io.write(b) })
+    this.writer = new PacketWriter(this.out)
     this.parser = this.newParser()
     socket.setNoDelay(true)
     socket.on('data', this.onRawData)
@@ -240,6 +243,7 @@ export class ClientSession {
 
   private startTls(): void {
     this.phase = 'tls'
+    this.out.flush()
     const old = this.parser
     old.detach()
     const raw = this.socket
@@ -356,6 +360,7 @@ export class ClientSession {
     const cmd = p[0]
     switch (cmd) {
       case Com.QUIT:
+        this.out.flush()
         this.io.end()
         return
       case Com.PING:
@@ -470,9 +475,9 @@ export class ClientSession {
     let summary: ResponseSummary
     this.active = conn
     try {
-      summary = await conn.request(p, kind, (pkt) => {
+      summary = await conn.request(p, kind, (pkt, framed) => {
         sent++
-        this.relay(pkt, conn)
+        this.relay(pkt, conn, framed)
       })
     } catch (e) {
       this.active = null
@@ -531,8 +536,8 @@ export class ClientSession {
   }
 
   /** Writes a relayed packet; stops reading the backend while the client is not keeping up. */
-  private relay(pkt: Buffer, conn: BackendConnection): void {
-    this.writer.write(pkt)
+  private relay(pkt: Buffer, conn: BackendConnection, framed?: Buffer): void {
+    this.writer.relay(pkt, framed)
     if (this.io.writableNeedDrain && !this.clientWaiting) {
       this.clientWaiting = true
       conn.pause()
@@ -665,7 +670,7 @@ export class ClientSession {
         vars: () => this.vars,
         pinned: () => this.pins.size > 0,
         write: (pkt) => this.writer.write(pkt),
-        relay: (pkt, conn) => this.relay(pkt, conn),
+        relay: (pkt, conn, framed) => this.relay(pkt, conn, framed),
         applyEffect: (effect, conn) => this.applyEffect(effect, conn),
       }
       this.shards = new ShardSession(this.ctx.shard!, host)
@@ -699,6 +704,7 @@ export class ClientSession {
     this.phase = 'closed'
     this.log.info('closing client connection', { code: e.code, err: e.message })
     this.writer.write(errPacket(e))
+    this.out.flush()
     this.io.end()
     setTimeout(() => this.io.destroy(), 1000).unref()
   }

@@ -17,8 +17,12 @@
 import { MAX_PAYLOAD } from './protocol.js'
 
 export interface PacketSink {
-  /** payload is a view or copy that stays valid after the call. */
-  onPacket(payload: Buffer, firstSeq: number, lastSeq: number): void
+  /**
+   * payload is a view or copy that stays valid after the call. `framed`, when given, is the same
+   * packet with its 4-byte header, as one view of the chunk it arrived in (a packet that was not
+   * split and did not straddle chunks): a relay can send it on without framing it anew.
+   */
+  onPacket(payload: Buffer, firstSeq: number, lastSeq: number, framed?: Buffer): void
   /** Framing is broken or a packet is too large; nothing more is delivered after this. */
   onPacketError(kind: 'too-large' | 'sequence', message: string): void
 }
@@ -83,6 +87,11 @@ export class PacketParser {
           if (!this.startPhysical(len, seq)) return
           pos += HEADER
           if (chunk.length - pos >= len) {
+            if (len < MAX_PAYLOAD && this.parts.length === 0) {
+              this.sink.onPacket(chunk.subarray(pos, pos + len), seq, seq, chunk.subarray(pos - HEADER, pos + len))
+              pos += len
+              continue
+            }
             this.completePhysical(chunk.subarray(pos, pos + len), seq, len)
             pos += len
             continue

@@ -20,6 +20,17 @@ export class PacketWriter {
     this.seq = (lastSeq + 1) & 0xff
   }
 
+  /**
+   * Relays a peer's packet: `framed` (its header and payload as one view, from PacketParser) is
+   * sent as is, with only its sequence id rewritten to this writer's; without it, framed anew.
+   */
+  relay(payload: Buffer, framed?: Buffer): void {
+    if (framed === undefined) return this.write(payload)
+    framed[3] = this.seq
+    this.seq = (this.seq + 1) & 0xff
+    this.out.write(framed)
+  }
+
   write(payload: Buffer): void {
     let pos = 0
     for (;;) {

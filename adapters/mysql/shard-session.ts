@@ -60,8 +60,8 @@ export interface ShardHost {
   /** Something besides a transaction keeps the session on its connections (user variables, locks). */
   pinned(): boolean
   write(payload: Buffer): void
-  /** Writes a relayed backend packet, pausing that backend while the client is slow. */
-  relay(payload: Buffer, conn: BackendConnection): void
+  /** Writes a relayed backend packet (framed: see PacketWriter.relay), pausing that backend while the client is slow. */
+  relay(payload: Buffer, conn: BackendConnection, framed?: Buffer): void
   applyEffect(effect: SessionEffect, conn: BackendConnection): void
 }
 
@@ -600,9 +600,9 @@ export class ShardSession {
     let sent = 0
     let s: ResponseSummary
     try {
-      s = await conn.request(payload, kind, (p) => {
+      s = await conn.request(payload, kind, (p, framed) => {
         sent++
-        this.host.relay(p, conn)
+        this.host.relay(p, conn, framed)
       })
     } catch (e) {
       this.lose(shard, conn)
