@@ -9,11 +9,3 @@ export interface CloseReason {
   classId: number
   methodId: number
 }
-
-/** The reason given to clients when the broker connection itself went away. */
-export const UPSTREAM_LOST: CloseReason = {
-  code: 320,
-  text: 'CONNECTION_FORCED - cellgate lost its broker connection',
-  classId: 0,
-  methodId: 0,
-}

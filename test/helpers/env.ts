@@ -5,7 +5,6 @@
 // environment variables when the broker lives elsewhere.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { connect } from 'amqplib'
 
 /** transport_url of the real RabbitMQ, as oslo.messaging clients write it. */
@@ -19,23 +18,8 @@ export const AMQP_URL_DIRECT =
 /** Prefix of every queue/exchange/topic name the test suite creates. */
 export const TEST_NAME_PREFIX = 'cgt'
 
-/** A free TCP port on 127.0.0.1 (bound and released; racy but fine for tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      if (addr === null || typeof addr === 'string') {
-        srv.close()
-        reject(new Error('freePort: no TCP address'))
-        return
-      }
-      srv.close(() => resolve(addr.port))
-    })
-  })
-}
+// One free-port helper for bench and tests (bench/procs.ts).
+export { freePort } from '../../bench/procs.js'
 
 /**
  * A name no other run uses: `cgt-<prefix>-<base36 time>-<random hex>`.
