@@ -18,6 +18,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
+import { hostPortArg, intArg, intListArg } from './cli-opts.js'
 import { writeResultsSection } from './results-md.js'
 import { benchMain, runWithCleanup } from './run-main.js'
 import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
@@ -32,8 +33,8 @@ const GOAL_ROUTER_US = 20
 const SHARDS = 3
 const USER = { user: 'bench', password: 'bench-secret' }
 
-type TargetName = 'direct' | 'schema' | 'shard'
-const TARGETS: readonly TargetName[] = ['direct', 'schema', 'shard']
+type TargetName = 'direct' | 'relay' | 'schema' | 'shard'
+const TARGETS: readonly TargetName[] = ['direct', 'relay', 'schema', 'shard']
 type Scenario = 'select' | 'insert' | 'scatter-page' | 'scatter-count'
 
 interface Opts {
@@ -93,11 +94,7 @@ function parseArgs(argv: readonly string[]): Opts {
     writeResults: true,
     cellgateProf: false,
   }
-  const int = (name: string, v: string | undefined, min = 1): number => {
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${v}`)
-    return n
-  }
+  const int = intArg
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const v = (): string | undefined => argv[++i]
@@ -107,12 +104,11 @@ function parseArgs(argv: readonly string[]): Opts {
       case '--rounds': o.rounds = int(a, v()); break
       case '--rows': o.rows = int(a, v(), 30); break
       case '--router-iter': o.routerIterations = int(a, v(), 1000); break
-      case '--concurrency': o.concurrency = (v() ?? '').split(',').map((s) => int(a, s)); break
+      case '--concurrency': o.concurrency = intListArg(a, v()); break
       case '--mysql': {
-        const hp = v() ?? ''
-        const c = hp.lastIndexOf(':')
-        o.mysqlHost = c > 0 ? hp.slice(0, c) : hp
-        o.mysqlPort = c > 0 ? int(a, hp.slice(c + 1)) : 3306
+        const hp = hostPortArg(a, v(), 3306)
+        o.mysqlHost = hp.host
+        o.mysqlPort = hp.port
         break
       }
       case '--mysql-user': o.mysqlUser = v() ?? ''; break
@@ -137,13 +133,15 @@ interface Segment {
   summary: LatencySummary
   qps: number
   errors: number
-  /** cellgate CPU (utime+stime) during the segment, µs per statement; undefined for direct. */
+  /** proxy (cellgate or relay) CPU (utime+stime) during the segment, µs per statement; undefined for direct. */
   cellgateUs: number | undefined
 }
 
 // ---- process state, cleaned up once ----
 
 let cellgate: Child | undefined
+/** bench/tcp-relay.ts child (the rpc-bench relay): what any proxy process costs, parsing nothing. */
+let relay: Child | undefined
 let admin: mysql.Connection | undefined
 const rigs = new Map<TargetName, SqlRig>()
 const createdDbs: string[] = []
@@ -152,7 +150,7 @@ let cleaning: Promise<void> | undefined
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.allSettled([...rigs.values()].map((r) => r.close()))
-    await cellgate?.stop()
+    await Promise.allSettled([cellgate?.stop(), relay?.stop()])
     if (admin) {
       for (const db of createdDbs) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => {})
       if (createdDbs.length) progress(`cleanup: dropped ${createdDbs.length} databases`)
@@ -226,9 +224,14 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   await admin.query(`USE \`${plain}\`; ${TABLE_DDL}`)
 
   const sqlPort = await startCellgate(opts, plain, logical, shardDbs)
+  const relayPort = await freePort()
+  relay = spawnNode('relay', ['dist/bench/tcp-relay.js', '--port', String(relayPort), '--target', `${opts.mysqlHost}:${opts.mysqlPort}`], { cwd: ROOT })
+  await waitForPort(relayPort, 10_000, () => relay!.alive())
+  progress(`relay pid ${relay.pid} on :${relayPort}`)
   const maxC = Math.max(...opts.concurrency)
   const specs: Record<TargetName, ConnSpec> = {
     direct: { ...mysqlConn, database: plain },
+    relay: { ...mysqlConn, host: '127.0.0.1', port: relayPort, database: plain },
     schema: { host: '127.0.0.1', port: sqlPort, ...USER, database: plain },
     shard: { host: '127.0.0.1', port: sqlPort, ...USER, database: logical },
   }
@@ -285,9 +288,10 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   }
   const segment = async (r: number, t: TargetName, sc: Scenario, c: number, n: number): Promise<void> => {
     await rig(t).run(Math.min(50, n), c, makers[sc]()) // re-warm after switching targets
-    const cpuA = processCpuMs(cellgate?.pid)
+    const proxyPid = t === 'relay' ? relay?.pid : cellgate?.pid
+    const cpuA = processCpuMs(proxyPid)
     const res: SegmentResult = await rig(t).run(n, c, makers[sc]())
-    const cpuB = processCpuMs(cellgate?.pid)
+    const cpuB = processCpuMs(proxyPid)
     const s: Segment = {
       round: r,
       summary: summarize(res.latencies),
@@ -334,7 +338,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
   const lines: string[] = []
   lines.push('### Point statements (one row by uuid; INSERT of a new uuid, autocommit)')
   lines.push('')
-  lines.push('| statement | conns | target | p50 ms | p99 ms | q/s | p50 ×direct (range) | p99 ×direct | q/s ×direct | p50 goal ≤1.3× | cellgate CPU µs/stmt |')
+  lines.push('| statement | conns | target | p50 ms | p99 ms | q/s | p50 ×direct (range) | p99 ×direct | q/s ×direct | p50 goal ≤1.3× | proxy CPU µs/stmt |')
   lines.push('|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|')
   for (const sc of ['select', 'insert'] as const) {
     for (const c of opts.concurrency) {
@@ -342,10 +346,10 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
         const a = agg(`${sc}@${c}@${t}`)
         if (!a) continue
         const p50r = median(vsDirect(sc, c, t, 'p50'))
-        if (t !== 'direct' && sc === 'select') goals[`${t} select c=${c}`] = { ratio: p50r, met: p50r <= GOAL_P50 }
+        if (t !== 'direct' && t !== 'relay' && sc === 'select') goals[`${t} select c=${c}`] = { ratio: p50r, met: p50r <= GOAL_P50 }
         const d = t === 'direct'
         lines.push(
-          `| ${sc.toUpperCase()} | ${c} | ${t} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.qps, 0)} | ${d ? '1.00' : range(vsDirect(sc, c, t, 'p50'))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'p99')))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'qps')))} | ${d || sc !== 'select' ? '—' : yes(p50r <= GOAL_P50)} | ${d ? '—' : fmt(a.cpu, 1)} |`,
+          `| ${sc.toUpperCase()} | ${c} | ${t} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmt(a.qps, 0)} | ${d ? '1.00' : range(vsDirect(sc, c, t, 'p50'))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'p99')))} | ${d ? '1.00' : fmt(median(vsDirect(sc, c, t, 'qps')))} | ${d || t === 'relay' || sc !== 'select' ? '—' : yes(p50r <= GOAL_P50)} | ${d ? '—' : fmt(a.cpu, 1)} |`,
         )
       }
     }
@@ -394,7 +398,7 @@ async function run(opts: Opts, argv: readonly string[]): Promise<void> {
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), load average at start ${machine.loadavgAtStart.join(' / ')}, Node ${machine.node}, MariaDB ${machine.mariadb}; shared and noisy, so read the ratios`,
     `- Command: \`${command}\``,
     `- Settings: ${opts.rounds} rounds, targets interleaved (order rotated per round); per round, target, statement and connection count ${perRound} point statements (${scatterPerRound} per scatter query) after 50 unrecorded; mysql2 text protocol. Medians over rounds; ×direct = median of per-round ratios.`,
-    `- Targets: **direct** = MariaDB, one database; **schema** = cellgate schema mode (the database name routed to that database); **shard** = cellgate shard mode over ${SHARDS} shard databases on the same server (rows placed by uuid). cellgate = \`node ${opts.cellgateMain} serve\` child; its CPU = utime+stime from /proc/<pid>/stat over the segment.`,
+    `- Targets: **direct** = MariaDB, one database; **relay** = \`bench/tcp-relay.ts\` child piping bytes to MariaDB (parses nothing: the floor of any proxy process on this machine; its CPU is the relay's); **schema** = cellgate schema mode (the database name routed to that database); **shard** = cellgate shard mode over ${SHARDS} shard databases on the same server (rows placed by uuid). cellgate = \`node ${opts.cellgateMain} serve\` child; its CPU = utime+stime from /proc/<pid>/stat over the segment.`,
     '',
   ].join('\n')
   const table = lines.join('\n')
