@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect } from 'amqplib'
 import { RpcRig, ThroughputRig, type BenchNames, type Target, type TargetName, type ThroughputResult } from './oslo-shape.js'
+import { hostPortArg, intArg, intListArg } from './cli-opts.js'
 import { writeResultsSection } from './results-md.js'
 import { benchMain, runWithCleanup } from './run-main.js'
 import { CLK_TCK, findBrokerPid, freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
@@ -94,11 +95,7 @@ function parseArgs(argv: readonly string[]): Opts {
     cellgateProf: false,
     quick,
   }
-  const int = (name: string, v: string | undefined, min = 1): number => {
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${v}`)
-    return n
-  }
+  const int = intArg
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const v = (): string | undefined => argv[++i]
@@ -112,7 +109,7 @@ function parseArgs(argv: readonly string[]): Opts {
       case '--pool': o.pool = int(a, v()); break
       case '--segment-max-ms': o.segmentMaxMs = int(a, v()); break
       case '--cellgate-main': o.cellgateMain = v() ?? o.cellgateMain; break
-      case '--concurrency': o.concurrency = (v() ?? '').split(',').map((s) => int(a, s)); break
+      case '--concurrency': o.concurrency = intListArg(a, v()); break
       case '--targets': {
         const ts = (v() ?? '').split(',').map((s) => s.trim())
         for (const t of ts) if (t !== 'direct' && t !== 'relay' && t !== 'cellgate') throw new Error(`--targets: unknown target ${t}`)
@@ -120,10 +117,9 @@ function parseArgs(argv: readonly string[]): Opts {
         break
       }
       case '--rabbit': {
-        const hp = v() ?? ''
-        const c = hp.lastIndexOf(':')
-        o.rabbitHost = c > 0 ? hp.slice(0, c) : hp
-        o.rabbitPort = c > 0 ? int(a, hp.slice(c + 1)) : 5672
+        const hp = hostPortArg(a, v(), 5672)
+        o.rabbitHost = hp.host
+        o.rabbitPort = hp.port
         break
       }
       case '--quick': break

@@ -21,6 +21,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
+import { hostPortArg, intArg, intListArg } from './cli-opts.js'
 import { writeResultsSection } from './results-md.js'
 import { benchMain, runWithCleanup } from './run-main.js'
 import { freePort, processCpuMs, spawnNode, waitForPort, type Child } from './procs.js'
@@ -96,11 +97,7 @@ function parseArgs(argv: readonly string[]): Opts {
     writeResults: true,
     cellgateProf: false,
   }
-  const int = (name: string, v: string | undefined, min = 1): number => {
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${v}`)
-    return n
-  }
+  const int = intArg
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const v = (): string | undefined => argv[++i]
@@ -110,12 +107,11 @@ function parseArgs(argv: readonly string[]): Opts {
       case '--rounds': o.rounds = int(a, v()); break
       case '--rows': o.rows = int(a, v(), 30); break
       case '--router-iter': o.routerIterations = int(a, v(), 1000); break
-      case '--concurrency': o.concurrency = (v() ?? '').split(',').map((s) => int(a, s)); break
+      case '--concurrency': o.concurrency = intListArg(a, v()); break
       case '--mysql': {
-        const hp = v() ?? ''
-        const c = hp.lastIndexOf(':')
-        o.mysqlHost = c > 0 ? hp.slice(0, c) : hp
-        o.mysqlPort = c > 0 ? int(a, hp.slice(c + 1)) : 3306
+        const hp = hostPortArg(a, v(), 3306)
+        o.mysqlHost = hp.host
+        o.mysqlPort = hp.port
         break
       }
       case '--mysql-user': o.mysqlUser = v() ?? ''; break
