@@ -8,7 +8,8 @@
 import type { Cell, Row } from '../../router/sql/merge.js'
 import { eofPacket, type SqlError } from './packets.js'
 import { Status } from './protocol.js'
-import { PayloadBuilder, PayloadReader, lenencIntBytes } from './wire-codec.js'
+import { cellBytes, readColumnDefinition } from './result-set.js'
+import { PayloadBuilder, lenencIntBytes } from './wire-codec.js'
 
 const UNSIGNED_FLAG = 0x20
 
@@ -18,18 +19,11 @@ interface ColumnType {
 }
 
 function columnType(def: Buffer): ColumnType {
-  const r = new PayloadReader(def)
-  for (let i = 0; i < 6; i++) r.lenencBytes() // catalog, schema, table, org_table, name, org_name
-  r.lenenc()
-  r.u16() // charset
-  r.u32() // length
-  const type = r.u8()
-  const flags = r.u16()
+  const { type, flags } = readColumnDefinition(def)
   return { type, unsigned: (flags & UNSIGNED_FLAG) !== 0 }
 }
 
 const cellText = (v: Exclude<Cell, null>): string => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1') : String(v))
-const cellBytes = (v: Exclude<Cell, null>): Buffer => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v), 'utf8'))
 
 const bad = (why: string): SqlError => ({ code: 9102, sqlState: 'HY000', message: `cellgate: not routable in shard mode: cannot encode a merged row for the binary protocol (${why})` })
 

@@ -43,8 +43,16 @@ const BIT = 16
 /** Collation id 63 is `binary`: BINARY/VARBINARY/BLOB columns compare bytewise. */
 const BINARY_CHARSET = 63
 
-/** Name and comparison type of a column definition (Protocol::ColumnDefinition41). */
-export function columnMeta(def: Buffer): ColumnMeta {
+/** The fields of a column definition (Protocol::ColumnDefinition41) that merging and re-encoding rows need. */
+export interface ColumnDefinition {
+  readonly name: string
+  readonly charset: number
+  /** enum_field_types */
+  readonly type: number
+  readonly flags: number
+}
+
+export function readColumnDefinition(def: Buffer): ColumnDefinition {
   const r = new PayloadReader(def)
   for (let i = 0; i < 4; i++) r.lenencBytes() // catalog, schema, table, org_table
   const name = r.lenencBytes().toString('utf8')
@@ -53,6 +61,13 @@ export function columnMeta(def: Buffer): ColumnMeta {
   const charset = r.u16()
   r.u32() // column length
   const type = r.u8()
+  const flags = r.u16()
+  return { name, charset, type, flags }
+}
+
+/** Name and comparison type of a column definition. */
+export function columnMeta(def: Buffer): ColumnMeta {
+  const { name, charset, type } = readColumnDefinition(def)
   let t: ColumnType
   if (NUMERIC_TYPES.has(type)) t = 'numeric'
   else if (TEMPORAL_TYPES.has(type)) t = 'temporal'
@@ -104,7 +119,8 @@ export function decodeReply(packets: readonly Buffer[]): DecodedReply {
   return { kind: 'err', error: { code: 2027, sqlState: 'HY000', message: 'Malformed packet: result set without its closing EOF' } }
 }
 
-function cellBytes(v: Exclude<Cell, null>): Buffer {
+/** A merged cell's bytes as the text protocol sends them. */
+export function cellBytes(v: Exclude<Cell, null>): Buffer {
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   return Buffer.from(String(v), 'utf8')
 }
