@@ -8,7 +8,9 @@
  * session-state replay handles them, see session-statement.ts) and `transaction` (BEGIN, COMMIT,
  * ROLLBACK, savepoints: the TxTracker names the shards, see tx-tracker.ts).
  */
-import type { Digest } from './digest.js'
+import type { DigestView } from './digest-view.js'
+import { rebasedView, streamView } from './digest-view.js'
+import { makeTemplate, probeOf } from './template.js'
 import { digest as digestOf } from './digest.js'
 import type { TokenizeOptions } from './tokenize.js'
 import { analyze } from './analyze.js'
@@ -149,7 +151,7 @@ export type Plan = PlanCommon &
 type ShardSet = { readonly all: true } | { readonly all: false; readonly shards: ReadonlySet<ShardId> }
 const ALL: ShardSet = { all: true }
 
-function slotValues(d: Digest, slot: number): readonly string[] | null {
+function slotValues(d: DigestView, slot: number): readonly string[] | null {
   const s = d.slots[slot]
   if (s === undefined) return null
   const items = s.kind === 'list' ? s.items : [s]
@@ -166,7 +168,7 @@ function shardOfValue(via: KeyVia, value: string, map: ShardMap): ShardId | unde
   return map.shards.find((s) => s.offset % map.increment === residue)?.id
 }
 
-function resolveKey(k: KeyExpr, d: Digest, map: ShardMap): ShardSet {
+function resolveKey(k: KeyExpr, d: DigestView, map: ShardMap): ShardSet {
   switch (k.t) {
     case 'all':
       return ALL
@@ -224,23 +226,21 @@ export function applyEdits(sql: string, edits: readonly Edit[]): string {
   return out + sql.slice(at)
 }
 
-function sourceOf(d: Digest, sql: string, from: number, to: number): string {
-  const a = d.stream[from]
-  const b = d.stream[to - 1]
-  if (a === undefined || b === undefined) return ''
-  return sql.slice(a.kind === 'slot' ? a.start : a.token.start, b.kind === 'slot' ? b.end : b.token.end)
+function sourceOf(d: DigestView, sql: string, from: number, to: number): string {
+  const a = d.startOf(from)
+  const b = d.endOf(to - 1)
+  return a < 0 || b < 0 ? '' : sql.slice(a, b)
 }
 
-function offsetOf(d: Digest, index: number, sql: string): number {
-  const t = d.stream[index]
-  if (t === undefined) return sql.length
-  return t.kind === 'slot' ? t.start : t.token.start
+function offsetOf(d: DigestView, index: number, sql: string): number {
+  const at = d.startOf(index)
+  return at < 0 ? sql.length : at
 }
 
 /** The largest LIMIT MySQL accepts: "no limit" for shard queries whose limit is applied after merging. */
 const NO_LIMIT = '18446744073709551615'
 
-function intSlot(d: Digest, slot: number | null): number | null {
+function intSlot(d: DigestView, slot: number | null): number | null {
   if (slot === null) return 0
   const v = slotValues(d, slot)
   if (v === null || v.length !== 1 || !/^\d+$/.test(v[0]!)) return null
@@ -253,7 +253,7 @@ interface Scatter {
 }
 
 /** The merge and shard query of a scatter read, or the reason it cannot be scattered. */
-function scatterRead(m: MergeShape, d: Digest, sql: string): Scatter | ShardError {
+function scatterRead(m: MergeShape, d: DigestView, sql: string): Scatter | ShardError {
   if (m.scatterError !== null) return unsupported(`${m.scatterError} (the statement needs several shards)`)
   const edits: Edit[] = []
   let limit: number | null = null
@@ -351,7 +351,7 @@ function toPlan(common: PlanCommon, set: ShardSet, write: boolean, map: ShardMap
   return { statement: common.statement, tables: common.tables, kind: 'shards', shards: order, merge: s.merge, write, sql: s.sql, perShard: null, records: [] }
 }
 
-export function resolvePlan(shape: Shape, d: Digest, sql: string, map: ShardMap, session: SessionFacts): Plan {
+export function resolvePlan(shape: Shape, d: DigestView, sql: string, map: ShardMap, session: SessionFacts): Plan {
   const common: PlanCommon = { statement: shape.statement, tables: shape.tables }
   const single = (shard: ShardId | undefined | null, reason: string, write = false): Plan =>
     shard == null ? errorPlan(common, noShard()) : { statement: common.statement, tables: common.tables, kind: 'single', shard, write, sql: null, records: [], reason }
@@ -375,8 +375,8 @@ export function resolvePlan(shape: Shape, d: Digest, sql: string, map: ShardMap,
         sequence = { table: sq.table, count: sq.rowCloses.length, columnsAt: offsetOf(d, sq.columnsClose, sql), rowsAt: sq.rowCloses.map((r) => offsetOf(d, r, sql)) }
       }
       let database: { start: number; end: number; name: string } | null = null
-      const named = shape.database === undefined ? undefined : d.stream[shape.database]
-      if (named?.kind === 'token') database = { start: named.token.start, end: named.token.end, name: named.token.text }
+      const named = shape.database === undefined ? undefined : d.tokenAt(shape.database)
+      if (named !== undefined) database = { start: d.startOf(shape.database!), end: d.endOf(shape.database!), name: named.text }
       return { statement: common.statement, tables: common.tables, kind: 'all-in-order', reference: shape.reference, sequence, database, reason: shape.reason }
     }
     case 'read':
@@ -396,7 +396,7 @@ export function resolvePlan(shape: Shape, d: Digest, sql: string, map: ShardMap,
   }
 }
 
-function resolveInsert(common: PlanCommon, shape: Shape & { kind: 'insert' }, d: Digest, sql: string, map: ShardMap): Plan {
+function resolveInsert(common: PlanCommon, shape: Shape & { kind: 'insert' }, d: DigestView, sql: string, map: ShardMap): Plan {
   const records: MappingRecord[] = []
   const placed = new Map<string, ShardId>()
   const rowShards: ShardId[] = []
@@ -464,14 +464,23 @@ export interface PlanContext {
 }
 
 export function planStatement(sql: string, ctx: PlanContext): Plan {
+  const escapes = ctx.tokenize?.noBackslashEscapes !== true
+  const cache = ctx.cache
+  const group = cache === undefined ? '' : `${ctx.database ?? ''}\u0000${escapes ? '' : 'N'}\u0000${probeOf(sql)}`
+  const hit = cache?.matchTemplate(group, sql, escapes)
+  if (hit !== undefined) return resolvePlan(hit.template.shape, rebasedView(hit.template.digest, hit.template.slotEnds, hit.slots), sql, ctx.map, ctx.session)
   const dr = digestOf(sql, ctx.tokenize)
   if (!dr.ok) return { statement: 'other', tables: [], kind: 'error', ...syntaxError(`${dr.reason} at offset ${dr.at}`) }
   const d = dr.digest
   const key = `${ctx.database ?? ''}\u0000${d.text}`
-  let shape = ctx.cache?.get(key)
+  let shape = cache?.get(key)
   if (shape === undefined) {
     shape = analyze(d, ctx.schema)
-    ctx.cache?.set(key, shape)
+    cache?.set(key, shape)
   }
-  return resolvePlan(shape, d, sql, ctx.map, ctx.session)
+  if (cache !== undefined) {
+    const template = makeTemplate(sql, d, shape, escapes)
+    if (template !== null) cache.addTemplate(key, group, template)
+  }
+  return resolvePlan(shape, streamView(d), sql, ctx.map, ctx.session)
 }

@@ -15,6 +15,8 @@
  * Positions are offsets into the original text so plans can rewrite literals in place.
  */
 
+import { isDigit, isIdentChar, isPercentS, isSpace, numberEnd, pyformatEnd, readQuoted } from './literal-scan.js'
+
 export type TokenKind = 'word' | 'qident' | 'string' | 'number' | 'hex' | 'bit' | 'param' | 'var' | 'sysvar' | 'op'
 
 export interface Token {
@@ -58,18 +60,6 @@ const TWO_CHAR_OPS = new Set(['<=', '>=', '<>', '!=', ':=', '||', '&&', '<<', '>
 /** First characters of the operators above. */
 const MULTI_OP_START: ReadonlySet<number> = new Set([...THREE_CHAR_OPS, ...TWO_CHAR_OPS].map((op) => op.charCodeAt(0)))
 
-function isIdentChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 0x80
-}
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57
-}
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
-}
-
-const ESCAPES: Record<string, string> = { '0': '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a' }
-
 export interface TokenizeOptions {
   /** The session's NO_BACKSLASH_ESCAPES (server status flag 0x0200): backslash is literal. */
   readonly noBackslashEscapes?: boolean
@@ -90,36 +80,7 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
   const push = (kind: TokenKind, start: number, end: number, text: string, upper = '', charset = ''): void => {
     tokens.push({ kind, start, end, text, upper, charset })
   }
-  /** Reads a quoted run starting at the quote at `at`; returns [decoded, end] or null. */
-  const quoted = (at: number, q: number, escapes: boolean): [string, number] | null => {
-    let j = at + 1
-    let out = ''
-    let from = j
-    while (j < n) {
-      const c = sql.charCodeAt(j)
-      if (c === 92 && escapes) {
-        out += sql.slice(from, j)
-        const e = sql[j + 1]
-        if (e === undefined) return null
-        // \% and \_ keep their backslash (they are LIKE escapes), others map or drop it.
-        out += e === '%' || e === '_' ? '\\' + e : (ESCAPES[e] ?? e)
-        j += 2
-        from = j
-        continue
-      }
-      if (c === q) {
-        if (sql.charCodeAt(j + 1) === q) {
-          out += sql.slice(from, j + 1)
-          j += 2
-          from = j
-          continue
-        }
-        return [out + sql.slice(from, j), j + 1]
-      }
-      j++
-    }
-    return null
-  }
+  const quoted = (at: number, q: number, escapes: boolean): [string, number] | null => readQuoted(sql, at, q, escapes)
   const pushString = (start: number, quoteAt: number, charset: string): TokenizeError | null => {
     const r = quoted(quoteAt, sql.charCodeAt(quoteAt), !noEsc)
     if (r === null) return { reason: 'unterminated string', at: start }
@@ -204,22 +165,7 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
     }
     // Numbers (and identifiers that start with digits).
     if (isDigit(c) || (c === 46 && isDigit(next) && !isIdentBefore(tokens, sql, i))) {
-      let j = i
-      while (j < n && isDigit(sql.charCodeAt(j))) j++
-      if (sql.charCodeAt(j) === 46) {
-        j++
-        while (j < n && isDigit(sql.charCodeAt(j))) j++
-      }
-      const e = sql.charCodeAt(j)
-      if (e === 101 || e === 69) {
-        let k = j + 1
-        const s = sql.charCodeAt(k)
-        if (s === 43 || s === 45) k++
-        if (isDigit(sql.charCodeAt(k))) {
-          while (k < n && isDigit(sql.charCodeAt(k))) k++
-          j = k
-        }
-      }
+      const j = numberEnd(sql, i)
       if (j < n && isIdentChar(sql.charCodeAt(j)) && c !== 46) {
         // 1abc is an identifier in MySQL.
         let k = j
@@ -281,18 +227,16 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Tokenized 
       i++
       continue
     }
-    if (c === 37 && next === 115 && !(i + 2 < n && isIdentChar(sql.charCodeAt(i + 2)))) {
+    if (isPercentS(sql, i)) {
       push('param', i, i + 2, '%s')
       i += 2
       continue
     }
-    if (c === 37 && next === 40) {
-      const close = sql.indexOf(')', i + 2)
-      if (close > 0 && sql[close + 1] === 's' && /^[\w]+$/.test(sql.slice(i + 2, close))) {
-        push('param', i, close + 2, sql.slice(i, close + 2))
-        i = close + 2
-        continue
-      }
+    const py = pyformatEnd(sql, i)
+    if (py > 0) {
+      push('param', i, py, sql.slice(i, py))
+      i = py
+      continue
     }
     // Operators and punctuation: most are one character (`,` `.` `(` `)` `=`) and take no slices.
     if (!MULTI_OP_START.has(c)) {
