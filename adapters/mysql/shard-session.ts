@@ -23,6 +23,7 @@ import { mergeRows, type Row } from '../../router/sql/merge.js'
 import type { PlanCache } from '../../router/sql/plan-cache.js'
 import { planStatement, withSequenceIds, type Plan, type ShardId } from '../../router/sql/plan.js'
 import { bindLiterals, placeholders } from '../../router/sql/placeholders.js'
+import type { TokenizeOptions } from '../../router/sql/tokenize.js'
 import { classifySession, type SessionEffect } from '../../router/sql/session-statement.js'
 import { CROSS_SHARD_WRITE, unsupported } from '../../router/sql/shard-errors.js'
 import type { ShardSchema } from '../../router/sql/shard-schema.js'
@@ -74,6 +75,8 @@ export class BrokenReply extends Error {
 
 /** Statements after a generated insert id during which its shard connection is kept (LAST_INSERT_ID()). */
 const INSERT_ID_STICKY_STATEMENTS = 5
+const ESCAPES: TokenizeOptions = Object.freeze({})
+const NO_ESCAPES: TokenizeOptions = Object.freeze({ noBackslashEscapes: true })
 
 /** A statement prepared by the client; shards prepare it lazily, on their connection, at first execute. */
 interface Prepared {
@@ -135,7 +138,13 @@ export class ShardSession {
       session: { writeShard: this.tx.writeShard, lastShard: this.lastShard },
       cache: this.ctx.cache,
       database: this.ctx.database,
+      tokenize: this.lexing(),
     })
+  }
+
+  /** How the server reads this session's string literals: sql_mode NO_BACKSLASH_ESCAPES, from the last status flags. */
+  private lexing(): TokenizeOptions {
+    return (this.status & Status.NO_BACKSLASH_ESCAPES) !== 0 ? NO_ESCAPES : ESCAPES
   }
 
   /** Runs one COM_QUERY (`payload`, its text `sql`) and writes the reply. */
@@ -202,7 +211,7 @@ export class ShardSession {
       }
       // Only the metadata was wanted: executions prepare on the shard they route to.
       conn.send(closePacket(s.statementId))
-      const ph = placeholders(sql)
+      const ph = placeholders(sql, this.lexing())
       if (!ph.ok) return this.writeErr(unsupported(`a prepared statement cellgate cannot tokenize (${ph.reason})`))
       const params = packets[0]!.readUInt16LE(7)
       if (ph.offsets.length !== params) return this.writeErr(unsupported(`the server counts ${params} parameters in the prepared statement, cellgate ${ph.offsets.length}`))

@@ -5,13 +5,13 @@
  * differently from its text form. Only `?` counts (what the server binds); `%s` is a
  * client-side placeholder PyMySQL interpolates before sending.
  */
-import { tokenize } from './tokenize.js'
+import { tokenize, type TokenizeOptions } from './tokenize.js'
 
 export type Placeholders = { readonly ok: true; readonly offsets: readonly number[] } | { readonly ok: false; readonly reason: string }
 
-/** Source offsets of the statement's `?` placeholders, in order. */
-export function placeholders(sql: string): Placeholders {
-  const t = tokenize(sql)
+/** Source offsets of the statement's `?` placeholders, in order (lexed in the session's sql_mode at prepare time, as the server does). */
+export function placeholders(sql: string, options: TokenizeOptions = {}): Placeholders {
+  const t = tokenize(sql, options)
   if (t.error !== null) return { ok: false, reason: `${t.error.reason} at offset ${t.error.at}` }
   return { ok: true, offsets: t.tokens.filter((k) => k.kind === 'param' && k.text === '?').map((k) => k.start) }
 }
