@@ -5,7 +5,8 @@
  *
  * ## Where the mapping lives
  * A placement row is stored in a `cellgate_placement` table *on the shard it names*, before the
- * INSERT that needed it is forwarded (autocommit, on cellgate's own connection). The mapping thus
+ * INSERT that needed it is forwarded (autocommit, on cellgate's own connection; placements that
+ * sessions make while one is being stored go together in the next multi-row INSERT). The mapping thus
  * lives and dies with the data it describes: no extra database to configure, a shard restored from
  * backup brings its own mapping, and a shard that is down at start only makes its keys unknown,
  * which the router answers by scattering reads (never by a wrong single-shard answer). An orphan
@@ -22,6 +23,7 @@ import type { MappingRecord, ShardId, ShardInfo, ShardMap } from '../../router/s
 import { BackendConnection, BackendError, type BackendServer } from './backend-connection.js'
 import type { SqlError } from './packets.js'
 import { Cap, Com, DEFAULT_COLLATION } from './protocol.js'
+import { GroupCommit } from './group-commit.js'
 import { decodeReply, type DecodedReply } from './result-set.js'
 import { backendLost } from './sql-errors.js'
 
@@ -97,6 +99,8 @@ export class ShardDirectory implements ShardMap {
   readonly increment: number
   private readonly targets: ReadonlyMap<ShardId, ShardTarget>
   private readonly links = new Map<ShardId, StoreLink>()
+  /** Placement writes per shard, grouped: concurrent sessions creating instances share one INSERT. */
+  private readonly placements = new Map<ShardId, GroupCommit<Placement, SqlError | null>>()
   private readonly instances = new Map<string, ShardId>()
   private readonly hosts = new Map<string, ShardId>()
   private readonly counts = new Map<ShardId, number>()
@@ -113,7 +117,11 @@ export class ShardDirectory implements ShardMap {
     this.shards = targets.map((t) => ({ id: t.name, offset: t.offset, enabled: true }))
     this.increment = targets.length
     this.targets = new Map(targets.map((t) => [t.name, t]))
-    for (const t of targets) this.links.set(t.name, new StoreLink(t, opts))
+    for (const t of targets) {
+      const link = new StoreLink(t, opts)
+      this.links.set(t.name, link)
+      this.placements.set(t.name, new GroupCommit((batch) => placeOn(link, batch)))
+    }
   }
 
   target(shard: ShardId): ShardTarget {
@@ -167,16 +175,20 @@ export class ShardDirectory implements ShardMap {
     this.counts.set(shard, (this.counts.get(shard) ?? 0) + 1)
   }
 
-  /** Stores new placements (autocommit, on the shard each names); the error to report if one fails. */
+  /**
+   * Stores new placements (autocommit, on the shard each names, grouped with other sessions'
+   * placements to that shard); the error to report if one fails.
+   */
   async record(records: readonly MappingRecord[]): Promise<SqlError | null> {
-    for (const rec of records) {
-      const name = rec.kind === 'instance' ? rec.uuid : rec.host
-      const r = await this.links.get(rec.shard)!.run(
-        `INSERT INTO ${PLACEMENT_TABLE} (kind, name) VALUES (${quoteString(rec.kind)}, ${quoteString(name)}) ON DUPLICATE KEY UPDATE name = name`,
-      )
-      if (r.kind === 'err') return r.error
-      this.remember(rec.kind, name, rec.shard)
-    }
+    const stored = await Promise.all(
+      records.map((rec) => {
+        const name = rec.kind === 'instance' ? rec.uuid : rec.host
+        return this.placements.get(rec.shard)!.submit({ kind: rec.kind, name })
+      }),
+    )
+    const failed = stored.find((e) => e !== null)
+    if (failed) return failed
+    for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
     return null
   }
 
@@ -217,6 +229,18 @@ export class ShardDirectory implements ShardMap {
   close(): void {
     for (const l of this.links.values()) l.close()
   }
+}
+
+interface Placement {
+  kind: 'instance' | 'host'
+  name: string
+}
+
+/** One INSERT for a batch of placements (duplicates in it or in the table are no-ops). */
+async function placeOn(link: StoreLink, batch: readonly Placement[]): Promise<SqlError | null> {
+  const rows = batch.map((p) => `(${quoteString(p.kind)}, ${quoteString(p.name)})`).join(', ')
+  const r = await link.run(`INSERT INTO ${PLACEMENT_TABLE} (kind, name) VALUES ${rows} ON DUPLICATE KEY UPDATE name = name`)
+  return r.kind === 'err' ? r.error : null
 }
 
 function bytesText(v: unknown): string {
