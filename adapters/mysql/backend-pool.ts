@@ -2,8 +2,8 @@
  * Pooled backend connections, grouped by what a client session cannot change on a live
  * connection: the server and login (host, port, user), the capability flags mirrored from the
  * client (CLIENT_FOUND_ROWS changes affected-row counts) and the handshake collation. Session
- * variables, by contrast, can be replayed, so an idle connection is chosen by how close its applied
- * SET statements are to the session's (equal, else a subset that only needs more SETs); a
+ * variables and the current database, by contrast, can be changed, so an idle connection is
+ * chosen by how few round trips it needs (see pickIdle); a
  * connection carrying state the session does not have is closed rather than reset, since
  * COM_RESET_CONNECTION's effect on the handshake character set differs between servers.
  */
@@ -37,6 +37,27 @@ interface ServerSlot {
   waiters: Waiter[]
 }
 
+export interface AcquireRequest {
+  server: BackendServer
+  /** Capability flags to log in with (mirrored from the client). */
+  capabilities: number
+  collation: number
+  /** The session's SET statements, by variable. */
+  want: ReadonlyMap<string, string>
+  /** The database the statement runs in, when the caller will switch to it: connections already there are preferred. */
+  database?: string | null
+  /** False for a caller that already holds a connection (see acquire). */
+  mayWait?: boolean
+}
+
+/**
+ * Round trips, roughly, to bring an idle connection to a session: only more SETs (what a new
+ * connection needs too) is cheap; a different database or values to undo is a conversion.
+ */
+const FIT_COST = { equal: 0, subset: 1, fixable: 2 } as const
+const DATABASE_SWITCH_COST = 2
+const CONVERSION_COST = 2
+
 const serverId = (s: BackendServer): string => `${s.user}@${s.host}:${s.port}`
 
 export class BackendPool {
@@ -64,13 +85,14 @@ export class BackendPool {
    * sessions that wait while holding connections can wait for each other forever (hold-and-wait).
    * The limit is then exceeded by at most the shards a session spans, less one.
    */
-  async acquire(server: BackendServer, capabilities: number, collation: number, want: ReadonlyMap<string, string>, mayWait = true): Promise<BackendConnection> {
+  async acquire(req: AcquireRequest): Promise<BackendConnection> {
     if (this.closing) throw new Error('pool is closed')
+    const { server, capabilities, collation, want, mayWait = true } = req
     const id = serverId(server)
     const key = `${id}|${capabilities}|${collation}`
     const slot = this.slot(id)
     for (;;) {
-      const pick = this.pickIdle(slot, key, want)
+      const pick = this.pickIdle(slot, key, want, req.database ?? null)
       if (pick) return pick
       if (slot.total < this.opts.maxPerServer || !mayWait) break
       // Full: drop an idle connection that does not fit this key, or wait for one to come back.
@@ -141,23 +163,35 @@ export class BackendPool {
     return s
   }
 
-  private pickIdle(slot: ServerSlot, key: string, want: ReadonlyMap<string, string>): BackendConnection | null {
-    let subset = -1
-    let fixable = -1
+  /**
+   * The idle connection that needs the fewest round trips to serve `want` on `database`. One that
+   * would need its state changed (another database, SETs to undo) is taken only when the server
+   * has no room for a new connection: converting back and forth costs round trips on every
+   * statement of sessions that alternate (shards on one server, cells' databases on one server),
+   * a new connection only once, and the idle sweep closes what stops being used.
+   */
+  private pickIdle(slot: ServerSlot, key: string, want: ReadonlyMap<string, string>, database: string | null): BackendConnection | null {
+    let best = -1
+    let bestCost = Infinity
     // Most recently used first: its backend thread and caches are warm.
     for (let i = slot.idle.length - 1; i >= 0; i--) {
       const c = slot.idle[i]!
       if (this.keys.get(c) !== key) continue
       const fit = stateFit(c.appliedState, want)
-      if (fit === 'equal') {
+      if (fit === 'other') continue
+      const cost = FIT_COST[fit] + (database !== null && c.database !== database ? DATABASE_SWITCH_COST : 0)
+      if (cost === 0) {
         slot.idle.splice(i, 1)
         return c
       }
-      if (fit === 'subset' && subset < 0) subset = i
-      if (fit === 'fixable' && fixable < 0) fixable = i
+      if (cost < bestCost) {
+        best = i
+        bestCost = cost
+      }
     }
-    if (subset >= 0) return slot.idle.splice(subset, 1)[0]!
-    if (fixable >= 0) return slot.idle.splice(fixable, 1)[0]!
+    const roomForNew = slot.total < this.opts.maxPerServer
+    if (best >= 0 && (bestCost < CONVERSION_COST || !roomForNew)) return slot.idle.splice(best, 1)[0]!
+    if (best >= 0) return null
     // Same key but extra state: close it to make room for a clean one.
     for (let i = 0; i < slot.idle.length; i++) {
       if (this.keys.get(slot.idle[i]!) === key && slot.total >= this.opts.maxPerServer) {

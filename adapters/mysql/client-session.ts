@@ -566,7 +566,7 @@ export class ClientSession {
   private async acquire(target: SchemaTarget<RoutedBackend>): Promise<BackendConnection | SqlError> {
     let conn: BackendConnection
     try {
-      conn = await this.ctx.pool.acquire(target.backend.server, this.backendCaps, this.collation, this.vars)
+      conn = await this.ctx.pool.acquire({ server: target.backend.server, capabilities: this.backendCaps, collation: this.collation, want: this.vars, database: target.database })
     } catch (e) {
       const s = target.backend.server
       const err = e instanceof BackendError ? e.sqlError : E.backendUnreachable(`${s.host}:${s.port}`, (e as Error).message)

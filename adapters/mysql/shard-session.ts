@@ -570,7 +570,14 @@ export class ShardSession {
     want.set('auto_increment_offset', `SET SESSION auto_increment_offset = ${target.offset}`)
     let conn: BackendConnection
     try {
-      conn = await this.host.pool.acquire(target.server, this.host.backendCaps(), this.host.collation(), want, this.held.size === 0)
+      conn = await this.host.pool.acquire({
+        server: target.server,
+        capabilities: this.host.backendCaps(),
+        collation: this.host.collation(),
+        want,
+        database: target.database,
+        mayWait: this.held.size === 0,
+      })
     } catch (e) {
       const s = target.server
       const err = e instanceof BackendError ? e.sqlError : { code: 2003, sqlState: 'HY000', message: `Can't connect to MySQL server on '${s.host}:${s.port}' (${(e as Error).message})` }
