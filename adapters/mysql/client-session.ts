@@ -672,6 +672,7 @@ export class ClientSession {
         write: (pkt) => this.writer.write(pkt),
         relay: (pkt, conn, framed) => this.relay(pkt, conn, framed),
         applyEffect: (effect, conn) => this.applyEffect(effect, conn),
+        holdReplies: () => this.out.hold(),
       }
       this.shards = new ShardSession(this.ctx.shard!, host)
     }

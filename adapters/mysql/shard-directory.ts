@@ -4,9 +4,11 @@
  * every shard (sql-routing.md §2.1 `shard_instances` / `shard_hosts` / `shard_sequences`).
  *
  * ## Where the mapping lives
- * A placement row is stored in a `cellgate_placement` table *on the shard it names*, before the
- * INSERT that needed it is forwarded (autocommit, on cellgate's own connection; placements that
- * sessions make while one is being stored go together in the next multi-row INSERT). The mapping thus
+ * A placement row is stored in a `cellgate_placement` table *on the shard it names*, while the
+ * INSERT that needed it runs, and the INSERT's reply waits for it (autocommit, on cellgate's own
+ * connection; placements that sessions make while one is being stored go together in the next
+ * multi-row INSERT). A crash between the two leaves a row without a placement: its key is then
+ * unknown, which is the case below. The mapping thus
  * lives and dies with the data it describes: no extra database to configure, a shard restored from
  * backup brings its own mapping, and a shard that is down at start only makes its keys unknown,
  * which the router answers by scattering reads (never by a wrong single-shard answer). An orphan
@@ -190,6 +192,11 @@ export class ShardDirectory implements ShardMap {
     if (failed) return failed
     for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
     return null
+  }
+
+  /** Takes placements as known without storing them (their rows were written, their store failed). */
+  assume(records: readonly MappingRecord[]): void {
+    for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
   }
 
   /**

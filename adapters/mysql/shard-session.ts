@@ -64,6 +64,8 @@ export interface ShardHost {
   /** Writes a relayed backend packet (framed: see PacketWriter.relay), pausing that backend while the client is slow. */
   relay(payload: Buffer, conn: BackendConnection, framed?: Buffer): void
   applyEffect(effect: SessionEffect, conn: BackendConnection): void
+  /** Holds replies back from the client until the returned release is called (TurnBatch.hold). */
+  holdReplies(): () => void
 }
 
 /** A reply could not be completed after part of it reached the client: the connection must end. */
@@ -424,27 +426,61 @@ export class ShardSession {
       if (admission.error.code === CROSS_SHARD_WRITE) await this.rollbackAll()
       return this.writeErr(admission.error)
     }
-    if ((plan.kind === 'single' || plan.kind === 'shards') && plan.records.length > 0) {
+    if (plan.kind === 'single' && plan.records.length > 0) return this.executePlacing(plan, admission.prelude, payload, effect, single)
+    if (plan.kind === 'shards' && plan.records.length > 0) {
       const err = await this.ctx.directory.record(plan.records)
       if (err) return this.writeErr(err)
     }
-    for (const [shard, statements] of admission.prelude) {
-      for (const s of statements) {
-        const r = await this.collect(shard, queryPayload(s))
-        if (r.reply.kind === 'err') return this.writeErr(r.reply.error)
+    return this.run(plan, admission.prelude, payload, sql, effect, single, binary)
+  }
+
+  /**
+   * A one-shard INSERT that places new instances or hosts: the placement rows are stored while the
+   * statement runs (not before it: that cost a commit round trip per new instance), and the reply
+   * is held until they are, so a client that has its OK finds the placement in the table. If the
+   * statement succeeded but the placement could not be stored, the row is still where the plan put
+   * it: this process keeps the mapping and says so in the log (after a restart its reads scatter).
+   */
+  private async executePlacing(
+    plan: Plan & { kind: 'single' },
+    prelude: ReadonlyMap<ShardId, readonly string[]>,
+    payload: Buffer,
+    effect: SessionEffect,
+    single: ((plan: Plan & { kind: 'single' }) => Promise<ResponseSummary | null>) | undefined,
+  ): Promise<void> {
+    const placing = this.ctx.directory.record(plan.records)
+    const release = this.host.holdReplies()
+    try {
+      const ran = (await this.runPrelude(prelude)) && (await this.runSingle(plan, payload, effect, single))
+      const err = await placing
+      if (err !== null && ran) {
+        this.ctx.directory.assume(plan.records)
+        this.host.log.warn('placement not stored; kept in memory only (reads of these keys scatter after a restart)', {
+          shard: plan.shard,
+          keys: plan.records.map((r) => (r.kind === 'instance' ? r.uuid : r.host)).join(','),
+          err: err.message,
+        })
       }
+    } finally {
+      await placing
+      release()
     }
+  }
+
+  private async run(
+    plan: Exclude<Plan, { kind: 'error' | 'session' | 'transaction' }>,
+    prelude: ReadonlyMap<ShardId, readonly string[]>,
+    payload: Buffer,
+    sql: string,
+    effect: SessionEffect,
+    single: ((plan: Plan & { kind: 'single' }) => Promise<ResponseSummary | null>) | undefined,
+    binary: boolean,
+  ): Promise<void> {
+    if (!(await this.runPrelude(prelude))) return
     switch (plan.kind) {
-      case 'single': {
-        const s = single ? await single(plan) : await this.relayOn(plan.shard, plan.sql === null ? payload : queryPayload(plan.sql), 'query')
-        if (s === null || s.error !== null) return
-        this.host.applyEffect(effect, this.held.get(plan.shard)!)
-        if (s.ok && s.ok.lastInsertId > 0) {
-          this.stickyShard = plan.shard
-          this.sticky = INSERT_ID_STICKY_STATEMENTS
-        }
+      case 'single':
+        await this.runSingle(plan, payload, effect, single)
         return
-      }
       case 'shards':
       case 'all': {
         const shards = plan.kind === 'shards' ? plan.shards : this.ctx.directory.shards.map((s) => s.id)
@@ -465,6 +501,37 @@ export class ShardSession {
       case 'all-in-order':
         return await this.broadcast(plan, payload, sql)
     }
+  }
+
+  /** Statements a transaction's admission needs first on its shards (SAVEPOINTs); false when one failed (its error is written). */
+  private async runPrelude(prelude: ReadonlyMap<ShardId, readonly string[]>): Promise<boolean> {
+    for (const [shard, statements] of prelude) {
+      for (const s of statements) {
+        const r = await this.collect(shard, queryPayload(s))
+        if (r.reply.kind === 'err') {
+          this.writeErr(r.reply.error)
+          return false
+        }
+      }
+    }
+    return true
+  }
+
+  /** Runs a one-shard plan, its reply relayed; whether the statement succeeded. */
+  private async runSingle(
+    plan: Plan & { kind: 'single' },
+    payload: Buffer,
+    effect: SessionEffect,
+    single: ((plan: Plan & { kind: 'single' }) => Promise<ResponseSummary | null>) | undefined,
+  ): Promise<boolean> {
+    const s = single ? await single(plan) : await this.relayOn(plan.shard, plan.sql === null ? payload : queryPayload(plan.sql), 'query')
+    if (s === null || s.error !== null) return false
+    this.host.applyEffect(effect, this.held.get(plan.shard)!)
+    if (s.ok && s.ok.lastInsertId > 0) {
+      this.stickyShard = plan.shard
+      this.sticky = INSERT_ID_STICKY_STATEMENTS
+    }
+    return true
   }
 
   /** A scatter read: one result set from all the shards' result sets (binary rows for a prepared statement). */

@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream'
 export class TurnBatch {
   private pending: Buffer[] = []
   private scheduled = false
+  private holds = 0
   private readonly flushNow = (): void => this.flush()
 
   /** `target()` is the stream to write to at flush time. */
@@ -32,9 +33,25 @@ export class TurnBatch {
     }
   }
 
-  /** Sends what this turn wrote now (before end(), or before the socket changes). */
+  /**
+   * Keeps what is written from leaving until the returned release is called: a reply that must
+   * not reach the client before cellgate's own bookkeeping for it is durable.
+   */
+  hold(): () => void {
+    this.holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.flush()
+    }
+  }
+
+  /** Sends what this turn wrote now (before end(), or before the socket changes), unless held. */
   flush(): void {
     this.scheduled = false
+    if (this.holds > 0) return
     const bufs = this.pending
     if (bufs.length === 0) return
     this.pending = []

@@ -10,6 +10,8 @@ import { startShards } from '../helpers/mysql-shards.js'
 const DDL =
   'CREATE TABLE instances (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, uuid VARCHAR(36) NOT NULL, hostname VARCHAR(255), ' +
   'UNIQUE KEY uniq_uuid (uuid)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'
+const EXTRA_DDL =
+  'CREATE TABLE instance_extra (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, instance_uuid VARCHAR(36) NOT NULL, flavor TEXT) ENGINE=InnoDB'
 const SESSIONS = 8
 const PER_SESSION = 25
 
@@ -46,4 +48,41 @@ t.test('concurrent instance creation through grouped placement writes', async (t
     if (got.length === 1 && got[0]!.uuid === u) found++
   }
   t.equal(found, all.length, 'every instance is read back by uuid')
+})
+
+t.test('an INSERT whose placement cannot be stored still succeeds, and its row stays reachable', async (t) => {
+  const sh = await startShards(t, 3)
+  for (const db of sh.databases) {
+    await sh.admin.query(`USE \`${db}\``)
+    await sh.admin.query(DDL)
+    await sh.admin.query(EXTRA_DDL)
+  }
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
+  t.teardown(() => c.end())
+  // Placement stores now fail with 1146 on every shard, while the instances table is fine.
+  for (const db of sh.databases) await sh.admin.query(`DROP TABLE \`${db}\`.cellgate_placement`)
+  const uuids = Array.from({ length: 4 }, () => randomUUID())
+  for (const u of uuids) {
+    const [ok] = await c.query<mysql.ResultSetHeader>(`INSERT INTO instances (uuid, hostname) VALUES ('${u}', 'h')`)
+    t.equal(ok.affectedRows, 1, `the INSERT of ${u.slice(0, 8)} is reported as it happened`)
+  }
+  const rows = await sh.perShard<{ uuid: string }>('SELECT uuid FROM instances')
+  t.equal(rows.flat().length, uuids.length, 'each row is stored once')
+  for (const u of uuids) {
+    const [got] = await c.query<mysql.RowDataPacket[]>(`SELECT uuid FROM instances WHERE uuid = '${u}'`)
+    t.same(
+      got.map((r) => r.uuid),
+      [u],
+      'read back by uuid through the mapping kept in memory',
+    )
+  }
+  // A child row is placed by its instance: an instance unknown to cellgate would be refused (9103).
+  await c.query(`INSERT INTO instance_extra (instance_uuid, flavor) VALUES ('${uuids[0]}', 'm1.small')`)
+  const extra = await sh.perShard<{ instance_uuid: string }>('SELECT instance_uuid FROM instance_extra')
+  const home = rows.findIndex((r) => r.some((x) => x.uuid === uuids[0]))
+  t.same(
+    extra.map((r) => r.map((x) => x.instance_uuid)),
+    sh.databases.map((_, i) => (i === home ? [uuids[0]] : [])),
+    'a child row of an instance whose placement was not stored lands beside it',
+  )
 })

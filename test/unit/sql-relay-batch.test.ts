@@ -102,3 +102,26 @@ t.test('flush() sends at once; writes after it go in the next turn; a destroyed 
   await turn()
   t.equal(writes.length, 2, 'nothing written to a destroyed stream')
 })
+
+t.test('a held batch sends nothing until released, then everything in order', async (t) => {
+  const { out, writes } = sink()
+  const batch = new TurnBatch(() => out)
+  const release = batch.hold()
+  batch.write(packet(1, 'ok'))
+  await turn()
+  await turn()
+  t.same(writes, [], 'nothing leaves while held, over several turns')
+  batch.write(packet(2, 'more'))
+  batch.flush()
+  t.same(writes, [], 'an explicit flush waits too')
+  release()
+  t.same(
+    writes.flat().map((b) => b[3]),
+    [1, 2],
+    'release sends what was written, in order',
+  )
+  release()
+  batch.write(packet(3, 'next'))
+  await turn()
+  t.equal(writes.flat().length, 3, 'a second release is a no-op and later writes flow per turn again')
+})
