@@ -17,11 +17,13 @@
  * `UPDATE … SET next_id = LAST_INSERT_ID(next_id + n)`, so several cellgate processes agree.
  *
  * Planning is synchronous, so lookups read an in-memory copy loaded at start and kept current by
- * this process's own placements. Several cellgate processes in front of the same shards would
- * each learn the others' placements only at restart (their reads would scatter, still correct).
+ * this process's own placements. Several cellgate processes in front of the same shards (a sidecar
+ * per controller) learn each other's placements when they need them: an INSERT naming an instance
+ * or host this process does not know looks it up in the shards' placement tables (lookup()) before
+ * it is refused; reads of a key placed elsewhere scatter (still correct) until then.
  */
 import type { Logger } from '../log/logger.js'
-import type { MappingRecord, ShardId, ShardInfo, ShardMap } from '../../router/sql/plan.js'
+import type { MappingRecord, MissingKey, ShardId, ShardInfo, ShardMap } from '../../router/sql/plan.js'
 import { BackendConnection, BackendError, type BackendServer } from './backend-connection.js'
 import type { SqlError } from './packets.js'
 import { Cap, Com, DEFAULT_COLLATION } from './protocol.js'
@@ -192,6 +194,26 @@ export class ShardDirectory implements ShardMap {
     if (failed) return failed
     for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
     return null
+  }
+
+  /**
+   * Looks a key this process does not know up in every shard's placement table (another cellgate
+   * process in front of the same shards placed it) and remembers where it is. Returns the shard,
+   * or undefined when no reachable shard has it.
+   */
+  async lookup(key: MissingKey): Promise<ShardId | undefined> {
+    const sql = `SELECT name FROM ${PLACEMENT_TABLE} WHERE kind = ${quoteString(key.kind)} AND name = ${quoteString(key.name)}`
+    const replies = await Promise.all(this.shards.map((s) => this.links.get(s.id)!.run(sql)))
+    const holders = this.shards.filter((_, i) => {
+      const r = replies[i]!
+      return r.kind === 'rows' && r.rows.length > 0
+    })
+    const home = holders[0]
+    if (home === undefined) return undefined
+    if (holders.length > 1) this.log.warn('key placed on several shards; using the first', { kind: key.kind, name: key.name, shards: holders.map((h) => h.id).join(',') })
+    this.remember(key.kind, key.name, home.id)
+    this.log.info('learned placement from the shards', { kind: key.kind, name: key.name, shard: home.id })
+    return home.id
   }
 
   /** Takes placements as known without storing them (their rows were written, their store failed). */

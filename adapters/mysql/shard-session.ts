@@ -77,6 +77,8 @@ export class BrokenReply extends Error {
 
 /** Statements after a generated insert id during which its shard connection is kept (LAST_INSERT_ID()). */
 const INSERT_ID_STICKY_STATEMENTS = 5
+/** Placement lookups one statement may make (a multi-row INSERT of child rows of instances placed elsewhere). */
+const MAX_LOOKUPS = 256
 const ESCAPES: TokenizeOptions = Object.freeze({})
 const NO_ESCAPES: TokenizeOptions = Object.freeze({ noBackslashEscapes: true })
 
@@ -144,6 +146,20 @@ export class ShardSession {
     })
   }
 
+  /**
+   * A plan refused for a key this process does not know: looks each such key up in the shards'
+   * placement tables (another cellgate process may have placed it) and plans again, until the
+   * statement plans or a key is placed nowhere.
+   */
+  private async learn(refused: Plan & { kind: 'error' }, sql: string): Promise<Plan> {
+    let plan: Plan = refused
+    for (let tries = 0; tries < MAX_LOOKUPS && plan.kind === 'error' && plan.missing !== undefined; tries++) {
+      if ((await this.ctx.directory.lookup(plan.missing)) === undefined) return plan
+      plan = this.plan(sql)
+    }
+    return plan
+  }
+
   /** How the server reads this session's string literals: sql_mode NO_BACKSLASH_ESCAPES, from the last status flags. */
   private lexing(): TokenizeOptions {
     return (this.status & Status.NO_BACKSLASH_ESCAPES) !== 0 ? NO_ESCAPES : ESCAPES
@@ -151,7 +167,8 @@ export class ShardSession {
 
   /** Runs one COM_QUERY (`payload`, its text `sql`) and writes the reply. */
   async query(payload: Buffer, sql: string, effect: SessionEffect): Promise<void> {
-    const plan = this.plan(sql)
+    let plan = this.plan(sql)
+    if (plan.kind === 'error' && plan.missing !== undefined) plan = await this.learn(plan, sql)
     try {
       switch (plan.kind) {
         case 'error':
@@ -257,7 +274,8 @@ export class ShardSession {
     )
     const effect = classifySession(sql)
     if (effect.kind === 'use') return this.writeErr(unsupported('USE as a prepared statement; use COM_INIT_DB or a text USE'))
-    const plan = this.plan(sql)
+    let plan = this.plan(sql)
+    if (plan.kind === 'error' && plan.missing !== undefined) plan = await this.learn(plan, sql)
     if (plan.kind === 'single' && plan.sql === null) {
       try {
         return await this.execute(plan, payload, sql, effect, (p) => this.executeOn(p.shard, id, st, req))

@@ -54,6 +54,9 @@ export interface SessionFacts {
 }
 
 /** A mapping row the front end must store (autocommit) before it forwards the statement. */
+/** A key an INSERT needs placed that this process's map does not know (another process may have placed it). */
+export type MissingKey = { readonly kind: 'instance' | 'host'; readonly name: string }
+
 export type MappingRecord =
   | { readonly kind: 'instance'; readonly uuid: string; readonly shard: ShardId }
   | { readonly kind: 'host'; readonly host: string; readonly shard: ShardId }
@@ -143,7 +146,7 @@ export type Plan = PlanCommon &
       }
     | { readonly kind: 'session' }
     | { readonly kind: 'transaction'; readonly verb: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollback-to'; readonly savepoint: string | null }
-    | ({ readonly kind: 'error' } & ShardError)
+    | ({ readonly kind: 'error'; readonly missing?: MissingKey } & ShardError)
   )
 
 // ---- key resolution ----
@@ -334,8 +337,9 @@ function anyShard(map: ShardMap, session: SessionFacts): ShardId | undefined {
   return session.writeShard ?? session.lastShard ?? map.shards[0]?.id
 }
 
-function errorPlan(common: PlanCommon, e: ShardError): Plan {
-  return { statement: common.statement, tables: common.tables, kind: 'error', ...e }
+function errorPlan(common: PlanCommon, e: ShardError, missing?: MissingKey): Plan {
+  const plan: Plan = { statement: common.statement, tables: common.tables, kind: 'error', ...e }
+  return missing === undefined ? plan : { ...plan, missing }
 }
 
 function toPlan(common: PlanCommon, set: ShardSet, write: boolean, map: ShardMap, session: SessionFacts, scatter: () => Scatter | ShardError, reason: string): Plan {
@@ -419,8 +423,8 @@ function resolveInsert(common: PlanCommon, shape: Shape & { kind: 'insert' }, d:
         shard = placeHost(v, map)
         if (shard === undefined) return errorPlan(common, noShard())
         records.push({ kind: 'host', host: v, shard })
-      } else if (row.key.via === 'instance') return errorPlan(common, unplaced(`instance ${v} (insert its instances row first)`))
-      else if (row.key.via === 'host') return errorPlan(common, unplaced(`host ${v}`))
+      } else if (row.key.via === 'instance') return errorPlan(common, unplaced(`instance ${v} (insert its instances row first)`), { kind: 'instance', name: v })
+      else if (row.key.via === 'host') return errorPlan(common, unplaced(`host ${v}`), { kind: 'host', name: v })
       else return errorPlan(common, unplaced(`id ${v} (no shard has auto_increment_offset ≡ ${v} mod ${map.increment})`))
       placed.set(`${row.key.via}:${v}`, shard)
     }

@@ -99,6 +99,11 @@ t.test('placing new instances and hosts', async (t) => {
   t.equal(placeInstance({ az: null, host: null }, { ...weighted, shards: weighted.shards.map((s) => ({ ...s, enabled: false })) }), undefined)
   t.match(plan(NOVA.instanceCreate, { ...empty, shards: empty.shards.map((s) => ({ ...s, enabled: false })) }), { kind: 'error', code: 9104 })
   t.match(plan(NOVA.instanceExtraCreate, empty), { kind: 'error', code: 9103, sqlState: 'HY000', message: /instance 1111.* is not placed/ }, 'a child row of an unplaced instance is refused')
+  t.same(
+    (plan(NOVA.instanceExtraCreate, empty) as { missing?: unknown }).missing,
+    { kind: 'instance', name: '11111111-1111-1111-1111-111111111111' },
+    'and the refusal names the missing key, for a lookup in the shards before it reaches the client',
+  )
   const svc = plan(NOVA.serviceCreate.replace("'cmp1'", "'cmp9'"))
   const h = placeHost('cmp9', shardMap())
   t.match(svc, { kind: 'single', shard: h, records: [{ kind: 'host', host: 'cmp9', shard: h }] }, 'a new host is placed by rendezvous and recorded')
