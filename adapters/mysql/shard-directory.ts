@@ -18,12 +18,12 @@
  *
  * Planning is synchronous, so lookups read an in-memory copy loaded at start and kept current by
  * this process's own placements. Several cellgate processes in front of the same shards (a sidecar
- * per controller) learn each other's placements when they need them: an INSERT naming an instance
- * or host this process does not know looks it up in the shards' placement tables (lookup()) before
- * it is refused; reads of a key placed elsewhere scatter (still correct) until then.
+ * per controller) learn each other's placements when they need them: a statement that would be
+ * refused (an INSERT of a child row) or scattered for an instance or host this process does not
+ * know looks it up in the shards' placement tables first (lookup()).
  */
 import type { Logger } from '../log/logger.js'
-import type { MappingRecord, MissingKey, ShardId, ShardInfo, ShardMap } from '../../router/sql/plan.js'
+import type { MappingRecord, ShardId, ShardInfo, ShardMap, UnknownKeys } from '../../router/sql/plan.js'
 import { BackendConnection, BackendError, type BackendServer } from './backend-connection.js'
 import type { SqlError } from './packets.js'
 import { Cap, Com, DEFAULT_COLLATION } from './protocol.js'
@@ -45,6 +45,11 @@ export interface ShardTarget extends ShardBackend {
 }
 
 const PLACEMENT_TABLE = 'cellgate_placement'
+/** How long a read of a key no shard had scatters without asking the shards again. */
+const ABSENT_TTL_MS = 2000
+const MAX_ABSENT = 100_000
+/** Names asked for in one lookup (a read naming more scatters for the rest, still correct). */
+const MAX_LOOKUP_NAMES = 1000
 const SEQUENCE_TABLE = 'cellgate_sequences'
 const LOGIN_CAPS = Cap.LONG_PASSWORD | Cap.LONG_FLAG | Cap.PROTOCOL_41 | Cap.TRANSACTIONS | Cap.SECURE_CONNECTION | Cap.PLUGIN_AUTH
 
@@ -111,6 +116,8 @@ export class ShardDirectory implements ShardMap {
   /** Reference tables whose sequence row exists (created or checked by this process). */
   private readonly seeded = new Set<string>()
   private sequenceTable: Promise<SqlError | null> | null = null
+  /** Keys looked up in vain, until when (ms) a read does not ask again. */
+  private readonly absent = new Map<string, number>()
 
   constructor(
     backends: readonly ShardBackend[],
@@ -197,23 +204,38 @@ export class ShardDirectory implements ShardMap {
   }
 
   /**
-   * Looks a key this process does not know up in every shard's placement table (another cellgate
-   * process in front of the same shards placed it) and remembers where it is. Returns the shard,
-   * or undefined when no reachable shard has it.
+   * Looks keys this process does not know up in every shard's placement table (another cellgate
+   * process in front of the same shards placed them) and remembers where they are. Returns how
+   * many were found. `recentMisses` skips names looked up in vain within ABSENT_TTL_MS: right for
+   * a read (it scatters, still correct), wrong for an INSERT about to be refused.
    */
-  async lookup(key: MissingKey): Promise<ShardId | undefined> {
-    const sql = `SELECT name FROM ${PLACEMENT_TABLE} WHERE kind = ${quoteString(key.kind)} AND name = ${quoteString(key.name)}`
+  async lookup(keys: UnknownKeys, recentMisses: 'skip' | 'ask'): Promise<number> {
+    const now = Date.now()
+    const names = [...new Set(keys.names)].filter((n) => recentMisses === 'ask' || !((this.absent.get(absentKey(keys.kind, n)) ?? 0) > now)).slice(0, MAX_LOOKUP_NAMES)
+    if (names.length === 0) return 0
+    const sql = `SELECT name FROM ${PLACEMENT_TABLE} WHERE kind = ${quoteString(keys.kind)} AND name IN (${names.map(quoteString).join(', ')})`
     const replies = await Promise.all(this.shards.map((s) => this.links.get(s.id)!.run(sql)))
-    const holders = this.shards.filter((_, i) => {
-      const r = replies[i]!
-      return r.kind === 'rows' && r.rows.length > 0
+    const homes = new Map<string, ShardId[]>()
+    replies.forEach((r, i) => {
+      if (r.kind !== 'rows') return
+      for (const row of r.rows) {
+        const name = bytesText(row[0])
+        homes.set(name, [...(homes.get(name) ?? []), this.shards[i]!.id])
+      }
     })
-    const home = holders[0]
-    if (home === undefined) return undefined
-    if (holders.length > 1) this.log.warn('key placed on several shards; using the first', { kind: key.kind, name: key.name, shards: holders.map((h) => h.id).join(',') })
-    this.remember(key.kind, key.name, home.id)
-    this.log.info('learned placement from the shards', { kind: key.kind, name: key.name, shard: home.id })
-    return home.id
+    if (this.absent.size > MAX_ABSENT) this.absent.clear()
+    for (const n of names) {
+      const on = homes.get(n)
+      if (on === undefined) {
+        this.absent.set(absentKey(keys.kind, n), now + ABSENT_TTL_MS)
+        continue
+      }
+      if (on.length > 1) this.log.warn('key placed on several shards; using the first', { kind: keys.kind, name: n, shards: on.join(',') })
+      this.absent.delete(absentKey(keys.kind, n))
+      this.remember(keys.kind, n, on[0]!)
+    }
+    if (homes.size > 0) this.log.debug('learned placements from the shards', { kind: keys.kind, found: homes.size, asked: names.length })
+    return homes.size
   }
 
   /** Takes placements as known without storing them (their rows were written, their store failed). */
@@ -271,6 +293,8 @@ async function placeOn(link: StoreLink, batch: readonly Placement[]): Promise<Sq
   const r = await link.run(`INSERT INTO ${PLACEMENT_TABLE} (kind, name) VALUES ${rows} ON DUPLICATE KEY UPDATE name = name`)
   return r.kind === 'err' ? r.error : null
 }
+
+const absentKey = (kind: string, name: string): string => `${kind}\u0000${name}`
 
 function bytesText(v: unknown): string {
   if (v === null || v === undefined) return ''

@@ -21,7 +21,7 @@
 import type { Logger } from '../log/logger.js'
 import { mergeRows, type Row } from '../../router/sql/merge.js'
 import type { PlanCache } from '../../router/sql/plan-cache.js'
-import { planStatement, withSequenceIds, type Plan, type ShardId } from '../../router/sql/plan.js'
+import { planStatement, withSequenceIds, type Plan, type ShardId, type UnknownKeys } from '../../router/sql/plan.js'
 import { bindLiterals, placeholders } from '../../router/sql/placeholders.js'
 import type { TokenizeOptions } from '../../router/sql/tokenize.js'
 import { classifySession, type SessionEffect } from '../../router/sql/session-statement.js'
@@ -77,8 +77,15 @@ export class BrokenReply extends Error {
 
 /** Statements after a generated insert id during which its shard connection is kept (LAST_INSERT_ID()). */
 const INSERT_ID_STICKY_STATEMENTS = 5
-/** Placement lookups one statement may make (a multi-row INSERT of child rows of instances placed elsewhere). */
-const MAX_LOOKUPS = 256
+/** Placement lookups one statement may make (each asks for all the unknown values of one key). */
+const MAX_LOOKUP_ROUNDS = 8
+
+/** What a plan needs looked up: the key an INSERT was refused for, or the values a statement scattered for. */
+function unknownKeysOf(plan: Plan): UnknownKeys | undefined {
+  if (plan.kind === 'error') return plan.missing
+  if (plan.kind === 'all') return plan.unknown
+  return undefined
+}
 const ESCAPES: TokenizeOptions = Object.freeze({})
 const NO_ESCAPES: TokenizeOptions = Object.freeze({ noBackslashEscapes: true })
 
@@ -147,14 +154,16 @@ export class ShardSession {
   }
 
   /**
-   * A plan refused for a key this process does not know: looks each such key up in the shards'
-   * placement tables (another cellgate process may have placed it) and plans again, until the
-   * statement plans or a key is placed nowhere.
+   * A plan refused or scattered for keys this process does not know: looks them up in the shards'
+   * placement tables (another cellgate process may have placed them) and plans again, until the
+   * plan needs no unknown key or the shards do not have them either.
    */
-  private async learn(refused: Plan & { kind: 'error' }, sql: string): Promise<Plan> {
-    let plan: Plan = refused
-    for (let tries = 0; tries < MAX_LOOKUPS && plan.kind === 'error' && plan.missing !== undefined; tries++) {
-      if ((await this.ctx.directory.lookup(plan.missing)) === undefined) return plan
+  private async learn(first: Plan, sql: string): Promise<Plan> {
+    let plan = first
+    for (let round = 0; round < MAX_LOOKUP_ROUNDS; round++) {
+      const keys = unknownKeysOf(plan)
+      if (keys === undefined) return plan
+      if ((await this.ctx.directory.lookup(keys, plan.kind === 'error' ? 'ask' : 'skip')) === 0) return plan
       plan = this.plan(sql)
     }
     return plan
@@ -168,7 +177,7 @@ export class ShardSession {
   /** Runs one COM_QUERY (`payload`, its text `sql`) and writes the reply. */
   async query(payload: Buffer, sql: string, effect: SessionEffect): Promise<void> {
     let plan = this.plan(sql)
-    if (plan.kind === 'error' && plan.missing !== undefined) plan = await this.learn(plan, sql)
+    if (unknownKeysOf(plan) !== undefined) plan = await this.learn(plan, sql)
     try {
       switch (plan.kind) {
         case 'error':
@@ -275,7 +284,7 @@ export class ShardSession {
     const effect = classifySession(sql)
     if (effect.kind === 'use') return this.writeErr(unsupported('USE as a prepared statement; use COM_INIT_DB or a text USE'))
     let plan = this.plan(sql)
-    if (plan.kind === 'error' && plan.missing !== undefined) plan = await this.learn(plan, sql)
+    if (unknownKeysOf(plan) !== undefined) plan = await this.learn(plan, sql)
     if (plan.kind === 'single' && plan.sql === null) {
       try {
         return await this.execute(plan, payload, sql, effect, (p) => this.executeOn(p.shard, id, st, req))

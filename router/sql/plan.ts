@@ -54,8 +54,11 @@ export interface SessionFacts {
 }
 
 /** A mapping row the front end must store (autocommit) before it forwards the statement. */
-/** A key an INSERT needs placed that this process's map does not know (another process may have placed it). */
-export type MissingKey = { readonly kind: 'instance' | 'host'; readonly name: string }
+/**
+ * Key values this process's map does not know (another cellgate process may have placed them): the
+ * one an INSERT was refused for, or those that made a read or write scatter.
+ */
+export type UnknownKeys = { readonly kind: 'instance' | 'host'; readonly names: readonly string[] }
 
 export type MappingRecord =
   | { readonly kind: 'instance'; readonly uuid: string; readonly shard: ShardId }
@@ -134,7 +137,14 @@ export type Plan = PlanCommon &
         readonly perShard: ReadonlyMap<ShardId, string> | null
         readonly records: readonly MappingRecord[]
       }
-    | { readonly kind: 'all'; readonly merge: Merge; readonly write: boolean; readonly sql: string | null }
+    | {
+        readonly kind: 'all'
+        readonly merge: Merge
+        readonly write: boolean
+        readonly sql: string | null
+        /** Set when it scatters because the map does not know these key values. */
+        readonly unknown?: UnknownKeys
+      }
     | {
         readonly kind: 'all-in-order'
         /** DDL (false) or a reference-table write (true). */
@@ -146,12 +156,12 @@ export type Plan = PlanCommon &
       }
     | { readonly kind: 'session' }
     | { readonly kind: 'transaction'; readonly verb: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollback-to'; readonly savepoint: string | null }
-    | ({ readonly kind: 'error'; readonly missing?: MissingKey } & ShardError)
+    | ({ readonly kind: 'error'; readonly missing?: UnknownKeys } & ShardError)
   )
 
 // ---- key resolution ----
 
-type ShardSet = { readonly all: true } | { readonly all: false; readonly shards: ReadonlySet<ShardId> }
+type ShardSet = { readonly all: true; readonly unknown?: UnknownKeys } | { readonly all: false; readonly shards: ReadonlySet<ShardId> }
 const ALL: ShardSet = { all: true }
 
 function slotValues(d: DigestView, slot: number): readonly string[] | null {
@@ -171,6 +181,12 @@ function shardOfValue(via: KeyVia, value: string, map: ShardMap): ShardId | unde
   return map.shards.find((s) => s.offset % map.increment === residue)?.id
 }
 
+/** Everywhere, because of these values of an instance or host key the map does not know. */
+function unknownIn(via: KeyVia, values: readonly string[], map: ShardMap): ShardSet {
+  if (via !== 'instance' && via !== 'host') return ALL
+  return { all: true, unknown: { kind: via, names: values.filter((v) => shardOfValue(via, v, map) === undefined) } }
+}
+
 function resolveKey(k: KeyExpr, d: DigestView, map: ShardMap): ShardSet {
   switch (k.t) {
     case 'all':
@@ -184,7 +200,7 @@ function resolveKey(k: KeyExpr, d: DigestView, map: ShardMap): ShardSet {
       for (const v of values) {
         const s = shardOfValue(k.via, v, map)
         // An unknown value may still match rows somewhere (or nowhere): look everywhere.
-        if (s === undefined) return ALL
+        if (s === undefined) return unknownIn(k.via, values, map)
         out.add(s)
       }
       return { all: false, shards: out }
@@ -193,19 +209,23 @@ function resolveKey(k: KeyExpr, d: DigestView, map: ShardMap): ShardSet {
       const out = new Set<ShardId>()
       for (const x of k.items) {
         const r = resolveKey(x, d, map)
-        if (r.all) return ALL
+        if (r.all) return r
         for (const s of r.shards) out.add(s)
       }
       return { all: false, shards: out }
     }
     case 'and': {
       let acc: ShardSet = ALL
+      let unknown: UnknownKeys | undefined
       for (const x of k.items) {
         const r = resolveKey(x, d, map)
-        if (r.all) continue
+        if (r.all) {
+          unknown ??= r.unknown
+          continue
+        }
         acc = acc.all ? r : { all: false, shards: new Set([...acc.shards].filter((s) => r.shards.has(s))) }
       }
-      return acc
+      return acc.all && unknown !== undefined ? { all: true, unknown } : acc
     }
   }
 }
@@ -337,7 +357,7 @@ function anyShard(map: ShardMap, session: SessionFacts): ShardId | undefined {
   return session.writeShard ?? session.lastShard ?? map.shards[0]?.id
 }
 
-function errorPlan(common: PlanCommon, e: ShardError, missing?: MissingKey): Plan {
+function errorPlan(common: PlanCommon, e: ShardError, missing?: UnknownKeys): Plan {
   const plan: Plan = { statement: common.statement, tables: common.tables, kind: 'error', ...e }
   return missing === undefined ? plan : { ...plan, missing }
 }
@@ -350,7 +370,10 @@ function toPlan(common: PlanCommon, set: ShardSet, write: boolean, map: ShardMap
   }
   const s = scatter()
   if ('code' in s) return errorPlan(common, s)
-  if (set.all) return { statement: common.statement, tables: common.tables, kind: 'all', merge: s.merge, write, sql: s.sql }
+  if (set.all) {
+    if (set.unknown === undefined) return { statement: common.statement, tables: common.tables, kind: 'all', merge: s.merge, write, sql: s.sql }
+    return { statement: common.statement, tables: common.tables, kind: 'all', merge: s.merge, write, sql: s.sql, unknown: set.unknown }
+  }
   const order = map.shards.map((x) => x.id).filter((id) => set.shards.has(id))
   return { statement: common.statement, tables: common.tables, kind: 'shards', shards: order, merge: s.merge, write, sql: s.sql, perShard: null, records: [] }
 }
@@ -409,6 +432,12 @@ function resolveInsert(common: PlanCommon, shape: Shape & { kind: 'insert' }, d:
     const v = slotValues(d, slot)
     return v === null || v.length !== 1 ? null : v[0]!
   }
+  // Every row's value of that key the map does not know: one lookup in the shards can find them all.
+  const unknownValues = (via: KeyVia): string[] =>
+    shape.rows.flatMap((r) => {
+      const v = r.key !== null && r.key.via === via ? value(r.key.slot) : null
+      return v !== null && shardOfValue(via, v, map) === undefined ? [v] : []
+    })
   for (const row of shape.rows) {
     if (row.key === null) return errorPlan(common, unsupported(`INSERT into ${shape.table} without a shard key value (${shape.group === 'host' ? 'host' : 'instance uuid'})`))
     const v = value(row.key.slot)
@@ -423,8 +452,8 @@ function resolveInsert(common: PlanCommon, shape: Shape & { kind: 'insert' }, d:
         shard = placeHost(v, map)
         if (shard === undefined) return errorPlan(common, noShard())
         records.push({ kind: 'host', host: v, shard })
-      } else if (row.key.via === 'instance') return errorPlan(common, unplaced(`instance ${v} (insert its instances row first)`), { kind: 'instance', name: v })
-      else if (row.key.via === 'host') return errorPlan(common, unplaced(`host ${v}`), { kind: 'host', name: v })
+      } else if (row.key.via === 'instance') return errorPlan(common, unplaced(`instance ${v} (insert its instances row first)`), { kind: 'instance', names: unknownValues('instance') })
+      else if (row.key.via === 'host') return errorPlan(common, unplaced(`host ${v}`), { kind: 'host', names: unknownValues('host') })
       else return errorPlan(common, unplaced(`id ${v} (no shard has auto_increment_offset ≡ ${v} mod ${map.increment})`))
       placed.set(`${row.key.via}:${v}`, shard)
     }

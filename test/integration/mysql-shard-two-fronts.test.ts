@@ -59,4 +59,22 @@ t.test('child rows through a second front end for instances the first one placed
     (e: { errno?: number; message?: string }) => e,
   )
   t.equal(err?.errno, 9103, `an instance placed nowhere is still refused: ${err?.message}`)
+
+  // Reads learn too. An instance the second front end never saw: with the other shards' tables
+  // renamed away, only a read routed to its shard alone can answer.
+  const fresh = randomUUID()
+  await a.query(`INSERT INTO instances (uuid, hostname) VALUES ('${fresh}', 'read-me')`)
+  const placedOn = (await sh.perShard<{ uuid: string }>(`SELECT uuid FROM instances WHERE uuid = '${fresh}'`)).findIndex((r) => r.length > 0)
+  const others = sh.databases.filter((_, i) => i !== placedOn)
+  for (const db of others) await sh.admin.query(`RENAME TABLE \`${db}\`.instances TO \`${db}\`.instances_off`)
+  t.teardown(async () => {
+    for (const db of others) await sh.admin.query(`RENAME TABLE \`${db}\`.instances_off TO \`${db}\`.instances`).catch(() => {})
+  })
+  const [learned] = await b.query<mysql.RowDataPacket[]>(`SELECT uuid, hostname FROM instances WHERE uuid = '${fresh}'`)
+  t.same(learned.map((r) => r.hostname), ['read-me'], "a read by the other front end's uuid goes to its shard alone (learned from the placement tables)")
+  const nowhere = await b.query(`SELECT uuid FROM instances WHERE uuid = '${randomUUID()}'`).then(
+    () => null,
+    (e: { errno?: number }) => e.errno,
+  )
+  t.equal(nowhere, 1146, 'a uuid no shard has still scatters (and meets the renamed tables): never a guessed shard')
 })

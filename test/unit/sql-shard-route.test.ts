@@ -101,7 +101,7 @@ t.test('placing new instances and hosts', async (t) => {
   t.match(plan(NOVA.instanceExtraCreate, empty), { kind: 'error', code: 9103, sqlState: 'HY000', message: /instance 1111.* is not placed/ }, 'a child row of an unplaced instance is refused')
   t.same(
     (plan(NOVA.instanceExtraCreate, empty) as { missing?: unknown }).missing,
-    { kind: 'instance', name: '11111111-1111-1111-1111-111111111111' },
+    { kind: 'instance', names: ['11111111-1111-1111-1111-111111111111'] },
     'and the refusal names the missing key, for a lookup in the shards before it reaches the client',
   )
   const svc = plan(NOVA.serviceCreate.replace("'cmp1'", "'cmp9'"))
@@ -281,4 +281,28 @@ t.test('plan cache: one analysis per digest, values bound per statement, LRU bou
   for (let i = 0; i < n; i++) plan(NOVA.bdmByInstance, shardMap(), idle, big)
   const us = Number(process.hrtime.bigint() - t0) / n / 1000
   t.ok(us < 200, `cached plan of a ${NOVA.bdmByInstance.length}-char SELECT: ${us.toFixed(1)} µs`)
+})
+
+t.test('unknown key values are named, for a lookup in the shards (several cellgate processes)', async (t) => {
+  const U9 = '99999999-9999-9999-9999-999999999999'
+  const U8 = '88888888-8888-8888-8888-888888888888'
+  const unknownOf = (p: Plan): unknown => (p.kind === 'all' ? p.unknown : p.kind === 'error' ? p.missing : undefined)
+  const point = plan(`SELECT uuid FROM instances WHERE uuid = '${U9}' AND deleted = 0`)
+  t.match(point, { kind: 'all' }, 'a read by an unknown uuid scatters')
+  t.same(unknownOf(point), { kind: 'instance', names: [U9] }, 'and names the uuid')
+  t.same(unknownOf(plan(`SELECT uuid FROM instances WHERE uuid IN ('${U1}', '${U9}', '${U8}')`)), { kind: 'instance', names: [U9, U8] }, 'an IN list names only its unknown values')
+  t.same(unknownOf(plan(`SELECT uuid FROM instances WHERE uuid = '${U9}' OR uuid = '${U1}'`)), { kind: 'instance', names: [U9] }, 'so does an OR')
+  t.same(unknownOf(plan(`UPDATE instances SET task_state = NULL WHERE uuid = '${U9}'`)), { kind: 'instance', names: [U9] }, 'and a write by an unknown uuid')
+  t.same(unknownOf(plan("SELECT * FROM compute_nodes WHERE host = 'cmp7'")), { kind: 'host', names: ['cmp7'] }, 'an unknown host too')
+  const narrowed = plan(`SELECT uuid FROM instances WHERE uuid = '${U9}' AND uuid IN ('${U1}', '${U2}')`)
+  t.match(narrowed, { kind: 'shards', shards: ['s1', 's2'] }, 'a known key ANDed beside it still narrows the shards')
+  t.equal(unknownOf(narrowed), undefined, 'with nothing to look up')
+  t.equal(unknownOf(plan(`SELECT uuid FROM instances WHERE uuid = '${U1}'`)), undefined, 'a known uuid: nothing to look up')
+  t.equal(unknownOf(plan('SELECT uuid FROM instances WHERE deleted = 0')), undefined, 'a read with no key at all scatters with nothing to look up')
+  t.equal(unknownOf(plan('SELECT * FROM instance_extra WHERE id = 7')), undefined, 'an id names its shard arithmetically: never unknown')
+  const multi = plan(
+    `INSERT INTO instance_extra (instance_uuid, flavor) VALUES ('${U1}', 'a'), ('${U9}', 'b'), ('${U8}', 'c')`,
+  )
+  t.match(multi, { kind: 'error', code: 9103 }, 'a multi-row child INSERT with unknown instances is refused')
+  t.same(unknownOf(multi), { kind: 'instance', names: [U9, U8] }, 'naming all its unknown instances at once')
 })
