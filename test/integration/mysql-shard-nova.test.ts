@@ -1,8 +1,11 @@
 // nova through cellgate in shard mode: Debian's real `nova-manage db sync` builds nova's main
 // schema on every shard through the router, then nova's own DB API (nova.db.main.api) creates,
-// reads, lists (limit + marker) and updates instances through it; rows land spread over the
-// shards and each instance exists on exactly one.
+// reads, lists (limit + marker) and updates instances, records actions and events, services,
+// compute nodes and migrations through it; rows land spread over the shards and each instance
+// exists on exactly one. The same script run against one plain database (synced by the same
+// nova-manage) must print exactly what it printed through cellgate.
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,16 +17,22 @@ import { runPy } from '../helpers/python.js'
 const N = 3
 
 t.test('nova-manage db sync and nova.db.main.api through cellgate over 3 shards', async (t) => {
-  const sh = await startShards(t, N, { extra: 1 })
+  const sh = await startShards(t, N, { extra: 2 })
   const dir = mkdtempSync(join(tmpdir(), 'cg-nova-shard-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const viaCg = `mysql+pymysql://${APP_USER.user}:${APP_USER.password}@127.0.0.1:${sh.front.port}/${sh.logical}?charset=utf8`
   const apiDb = `mysql+pymysql://${MARIADB.user}${MARIADB.password ? ':' + MARIADB.password : ''}@${MARIADB.host}:${MARIADB.port}/${sh.extraDbs[0]}?charset=utf8`
-  const conf = join(dir, 'nova.conf')
-  writeFileSync(
-    conf,
-    ['[DEFAULT]', 'transport_url = rabbit://guest:guest@127.0.0.1:5672/', `state_path = ${dir}`, '[oslo_concurrency]', `lock_path = ${dir}`, '[api_database]', `connection = ${apiDb}`, '[database]', `connection = ${viaCg}`, ''].join('\n'),
-  )
+  const plainDb = `mysql+pymysql://${MARIADB.user}${MARIADB.password ? ':' + MARIADB.password : ''}@${MARIADB.host}:${MARIADB.port}/${sh.extraDbs[1]}?charset=utf8`
+  const novaConf = (name: string, main: string): string => {
+    const file = join(dir, name)
+    writeFileSync(
+      file,
+      ['[DEFAULT]', 'transport_url = rabbit://guest:guest@127.0.0.1:5672/', `state_path = ${dir}`, '[oslo_concurrency]', `lock_path = ${dir}`, '[api_database]', `connection = ${apiDb}`, '[database]', `connection = ${main}`, ''].join('\n'),
+    )
+    return file
+  }
+  const conf = novaConf('nova.conf', viaCg)
+  const plainConf = novaConf('nova-plain.conf', plainDb)
   const started = Date.now()
   const sync = await runNovaManage(conf, ['db', 'sync', '--local_cell'])
   t.pass(`nova-manage db sync --local_cell through cellgate took ${Date.now() - started} ms`)
@@ -33,7 +42,8 @@ t.test('nova-manage db sync and nova.db.main.api through cellgate over 3 shards'
   const tables = await sh.perShard<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE()")
   t.ok(tables.every((r) => Number(r[0]!.n) > 50), `nova's tables on every shard: ${tables.map((r) => r[0]!.n).join('/')}`)
 
-  const api = await runPy(t, 'nova_shard_dbapi.py', [conf], 180_000)
+  const seed = randomUUID()
+  const api = await runPy(t, 'nova_shard_dbapi.py', [conf, seed], 180_000)
   t.equal(api.code, 0, 'the nova DB API script ran', { diagnostics: api.proc.diagnostics() })
   const steps = new Map(api.events.filter((e) => e.event === 'step').map((e) => [e.name as string, e]))
   const created = api.events.filter((e) => e.event === 'step' && e.name === 'created').map((e) => ({ i: e.i as number, uuid: e.uuid as string, id: e.id as number }))
@@ -75,5 +85,22 @@ t.test('nova-manage db sync and nova.db.main.api through cellgate over 3 shards'
   const services = await sh.perShard<{ host: string }>('SELECT host FROM services')
   t.equal(services.flat().length, 3, `each service row on one shard (placed by host): ${services.map((r) => r.length).join('/')}`)
   t.match(steps.get('listing'), { proj1: ['vm 1', 'vm 11', 'vm 3', 'vm 5', 'vm 7', 'vm 9'], on_host: [created[3]!.uuid] }, 'filtered and sorted listings across shards')
-  t.ok(steps.has('done'))
+  t.ok(steps.has('done'), 'the script got to its end')
+  t.match(steps.get('compute_nodes'), { pages_in_id_order: true, statistics: { count: 3 } }, 'compute nodes: pages by id and marker, statistics joined with services, across shards')
+  t.notOk(
+    [...steps.values()].some((e) => 'error' in e),
+    `no DB API call failed through cellgate: ${[...steps.values()].filter((e) => 'error' in e).map((e) => `${String(e.name)}: ${String(e.error)}`).join('; ') || 'none'}`,
+  )
+
+  // The same calls against one plain database: every step must print the same.
+  await runNovaManage(plainConf, ['db', 'sync', '--local_cell'])
+  const plain = await runPy(t, 'nova_shard_dbapi.py', [plainConf, seed], 180_000)
+  t.equal(plain.code, 0, 'the script ran against the plain database', { diagnostics: plain.proc.diagnostics() })
+  const plainSteps = plain.events.filter((e) => e.event === 'step')
+  const shardSteps = api.events.filter((e) => e.event === 'step')
+  t.equal(shardSteps.length, plainSteps.length, `as many steps through cellgate as against one database (${plainSteps.length})`)
+  for (const [i, want] of plainSteps.entries()) {
+    const name = String(want.name) + (want.name === 'created' ? ` ${String(want.i)}` : '')
+    t.same(shardSteps[i], want, `${name}: through cellgate over ${N} shards = one plain database`)
+  }
 })

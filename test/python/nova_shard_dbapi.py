@@ -1,8 +1,10 @@
 """nova's own DB API (nova.db.main.api) against the database in nova.conf, printing what it saw as
 JSON lines (event "step"), for the shard-mode test: instance_create, instance_get_by_uuid,
-instance_get_all_by_filters_sort (limit, marker), instance_update_and_get_original.
+instance_get_all_by_filters_sort (limit, marker), instance_update_and_get_original, instance
+actions and events, services, compute nodes and migrations. Every uuid and time is derived from
+the arguments, so two runs (through cellgate, and against one plain database) print the same.
 
-Usage: nova_shard_dbapi.py nova.conf
+Usage: nova_shard_dbapi.py nova.conf [seed]
 """
 import json
 import sys
@@ -24,10 +26,16 @@ def main():
     out("start")
     import uuid as uuidlib
     import datetime
+    seed = sys.argv[2] if len(sys.argv) > 2 else str(uuidlib.uuid4())
+    space = uuidlib.uuid5(uuidlib.NAMESPACE_URL, "cellgate-test:" + seed)
+
+    def fixed_uuid(name):
+        return str(uuidlib.uuid5(space, name))
+
     uuids = []
     base = datetime.datetime(2024, 1, 1, 12, 0, 0)
     for i in range(12):
-        u = str(uuidlib.uuid4())
+        u = fixed_uuid("instance-%d" % i)
         inst = db.instance_create(ctx, {
             "uuid": u,
             "project_id": "proj-%d" % (i % 2),
@@ -86,9 +94,64 @@ def main():
         on_host = db.instance_get_all_by_host(ctx, "compute-1")
         return {"proj1": [x["display_name"] for x in proj], "on_host": [x["uuid"] for x in on_host]}
 
+    def pages_in_id_order():
+        by_id = [n["hypervisor_hostname"] for n in sorted(db.compute_node_get_all(ctx), key=lambda n: n["id"])]
+        first = db.compute_node_get_all_by_pagination(ctx, limit=2)
+        rest = db.compute_node_get_all_by_pagination(ctx, limit=2, marker=first[-1]["id"])
+        return [n["hypervisor_hostname"] for n in first + rest] == by_id and len(first) == 2
+
+    def compute_nodes():
+        made = []
+        for h in range(3):
+            svc = db.service_get_by_host_and_binary(ctx, "compute-%d" % h, "nova-compute")
+            node = db.compute_node_create(ctx, {
+                "uuid": fixed_uuid("node-%d" % h), "service_id": svc["id"], "host": "compute-%d" % h,
+                "hypervisor_hostname": "node-%d" % h, "vcpus": 8 * (h + 1), "memory_mb": 16384, "local_gb": 100,
+                "vcpus_used": h, "memory_mb_used": 512 * h, "local_gb_used": 10 * h,
+                "hypervisor_type": "QEMU", "hypervisor_version": 8002000, "cpu_info": "{}",
+                "free_ram_mb": 16384 - 512 * h, "free_disk_gb": 100 - 10 * h, "current_workload": 0,
+                "running_vms": h, "disk_available_least": 90, "mapped": 0})
+            made.append(node["id"])
+        db.compute_node_update(ctx, made[1], {"vcpus_used": 5})
+        stats = db.compute_node_statistics(ctx)
+        return {
+            "all": sorted((n["host"], n["hypervisor_hostname"], n["vcpus"], n["vcpus_used"]) for n in db.compute_node_get_all(ctx)),
+            "by_host": [n["hypervisor_hostname"] for n in db.compute_node_get_all_by_host(ctx, "compute-1")],
+            "by_host_and_node": db.compute_node_get_by_host_and_nodename(ctx, "compute-2", "node-2")["vcpus"],
+            "by_nodename": db.compute_node_get_by_nodename(ctx, "node-0")["host"],
+            "by_id": db.compute_node_get(ctx, made[1])["vcpus_used"],
+            "by_service": [n["hypervisor_hostname"] for n in db.compute_nodes_get_by_service_id(ctx, db.service_get_by_host_and_binary(ctx, "compute-0", "nova-compute")["id"])],
+            # Ids differ between one database and shards (per-shard auto_increment offsets), so
+            # the pages are checked against the id order each database has.
+            "pages_in_id_order": pages_in_id_order(),
+            "statistics": {k: stats[k] for k in ("count", "vcpus", "vcpus_used", "memory_mb", "running_vms")},
+        }
+
+    def migrations():
+        made = []
+        for k, (i, status) in enumerate([(2, "migrating"), (4, "finished"), (6, "migrating"), (8, "error")]):
+            m = db.migration_create(ctx, {
+                "uuid": fixed_uuid("migration-%d" % k), "instance_uuid": uuids[i], "source_compute": "compute-0",
+                "dest_compute": "compute-1", "source_node": "node-0", "dest_node": "node-1", "status": status,
+                "migration_type": "live-migration", "created_at": now + datetime.timedelta(minutes=k)})
+            made.append(m["id"])
+        db.migration_update(ctx, made[2], {"status": "running"})
+        in_progress = db.migration_get_in_progress_by_host_and_node(ctx, "compute-1", "node-1")
+        listed = db.migration_get_all_by_filters(ctx, {"source_compute": "compute-0"}, sort_keys=["created_at"], sort_dirs=["desc"])
+        return {
+            "by_instance_and_status": db.migration_get_by_instance_and_status(ctx, uuids[2], "migrating")["uuid"],
+            "by_uuid": db.migration_get_by_uuid(ctx, fixed_uuid("migration-1"))["status"],
+            "by_id_and_instance": db.migration_get_by_id_and_instance(ctx, made[3], uuids[8])["status"],
+            "in_progress": sorted(m["uuid"] for m in in_progress),
+            "all_by_filters": [m["uuid"] for m in listed],
+            "by_instance_in_progress": [m["uuid"] for m in db.migration_get_in_progress_by_instance(ctx, uuids[6])],
+        }
+
     attempt("actions", actions)
     attempt("services", services)
     attempt("listing", listing)
+    attempt("compute_nodes", compute_nodes)
+    attempt("migrations", migrations)
     out("done")
 
 
