@@ -18,6 +18,8 @@ export interface Shards {
   readonly admin: mysql.Connection
   /** Rows of `sql` run directly on each shard, in shard order. */
   perShard<T = mysql.RowDataPacket>(sql: string): Promise<T[][]>
+  /** Runs each statement (DDL) directly on every shard, in order. */
+  onEveryShard(...statements: string[]): Promise<void>
 }
 
 /** Creates `n` shard databases (+ `extra` plain ones) and a shard-mode front end; all dropped in teardown. */
@@ -44,6 +46,12 @@ export async function startShards(t: Teardownable, n: number, opts: { extra?: nu
     front,
     admin,
     extraDbs,
+    async onEveryShard(...statements: string[]): Promise<void> {
+      for (const db of databases) {
+        await admin.query(`USE \`${db}\``)
+        for (const sql of statements) await admin.query(sql)
+      }
+    },
     async perShard<T>(sql: string): Promise<T[][]> {
       const out: T[][] = []
       for (const db of databases) {

@@ -25,10 +25,7 @@ function group(pairs: readonly (readonly [string, string])[]): Map<string, Set<s
 for (const maxPerServer of [64, 1]) {
   t.test(`shard mode, three shards on one server, ${maxPerServer} backend connection(s) allowed`, async (t) => {
     const sh = await startShards(t, 3, { front: { pool: { maxPerServer, idleTimeoutMs: IDLE_MS } } })
-    for (const db of sh.databases) {
-      await sh.admin.query(`USE \`${db}\``)
-      await sh.admin.query(DDL)
-    }
+    await sh.onEveryShard(DDL)
     const c = await mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
     t.teardown(() => c.end())
     const uuids = Array.from({ length: 6 }, () => randomUUID())

@@ -152,10 +152,7 @@ t.test('schema mode', async (t) => {
 
 t.test('shard mode', async (t) => {
   const sh = await startShards(t, 3, { front: { pool: { maxPerServer: 1 } } })
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(TABLE)
-  }
+  await sh.onEveryShard(TABLE)
   await exercise(t, {
     front: sh.front,
     database: sh.logical,

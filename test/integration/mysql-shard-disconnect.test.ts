@@ -16,10 +16,7 @@ const DDL =
 
 t.test('shard mode: client disconnect mid-transaction', async (t) => {
   const sh = await startShards(t, 3, { front: { pool: { maxPerServer: 1 } } })
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(DDL)
-  }
+  await sh.onEveryShard(DDL)
   const client = (): Promise<mysql.Connection> => mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
   const shardOf = async (uuid: string): Promise<string> => {
     for (const db of sh.databases) {

@@ -14,10 +14,7 @@ const DDL =
 
 t.test('NO_BACKSLASH_ESCAPES in shard mode', async (t) => {
   const sh = await startShards(t, 3)
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(DDL)
-  }
+  await sh.onEveryShard(DDL)
   const c = await mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
   t.teardown(() => c.end())
   await c.query(`SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'`)

@@ -17,10 +17,7 @@ const PER_SESSION = 25
 
 t.test('concurrent instance creation through grouped placement writes', async (t) => {
   const sh = await startShards(t, 3)
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(DDL)
-  }
+  await sh.onEveryShard(DDL)
   const conns = await Promise.all(
     Array.from({ length: SESSIONS }, () => mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })),
   )
@@ -52,11 +49,7 @@ t.test('concurrent instance creation through grouped placement writes', async (t
 
 t.test('an INSERT whose placement cannot be stored still succeeds, and its row stays reachable', async (t) => {
   const sh = await startShards(t, 3)
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(DDL)
-    await sh.admin.query(EXTRA_DDL)
-  }
+  await sh.onEveryShard(DDL, EXTRA_DDL)
   const c = await mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
   t.teardown(() => c.end())
   // Placement stores now fail with 1146 on every shard, while the instances table is fine.

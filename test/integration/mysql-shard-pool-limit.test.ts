@@ -26,10 +26,7 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 t.test('shard mode, one backend connection per server', async (t) => {
   const sh = await startShards(t, 3, { front: { pool: { maxPerServer: 1, waitTimeoutMs: 1500 } } })
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(DDL)
-  }
+  await sh.onEveryShard(DDL)
   const client = (): Promise<mysql.Connection> => mysql.createConnection({ host: '127.0.0.1', port: sh.front.port, ...APP_USER, database: sh.logical })
   const c = await client()
   const uuids = Array.from({ length: 12 }, () => randomUUID())

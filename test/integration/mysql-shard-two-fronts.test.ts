@@ -16,11 +16,7 @@ const EXTRA = 'CREATE TABLE instance_extra (id INT NOT NULL AUTO_INCREMENT PRIMA
 
 t.test('child rows through a second front end for instances the first one placed', async (t) => {
   const sh = await startShards(t, 3)
-  for (const db of sh.databases) {
-    await sh.admin.query(`USE \`${db}\``)
-    await sh.admin.query(INSTANCES)
-    await sh.admin.query(EXTRA)
-  }
+  await sh.onEveryShard(INSTANCES, EXTRA)
   // Started before any instance exists, so it loads an empty map.
   const second = await startFront(t, {
     shardMode: { database: sh.logical, shards: sh.databases.map((database, i) => ({ name: sh.names[i]!, backend: { ...MARIADB, database } })) },
