@@ -192,14 +192,11 @@ export class ShardDirectory implements ShardMap {
    */
   async record(records: readonly MappingRecord[]): Promise<SqlError | null> {
     const stored = await Promise.all(
-      records.map((rec) => {
-        const name = rec.kind === 'instance' ? rec.uuid : rec.host
-        return this.placements.get(rec.shard)!.submit({ kind: rec.kind, name })
-      }),
+      records.map((rec) => this.placements.get(rec.shard)!.submit({ kind: rec.kind, name: recordName(rec) })),
     )
     const failed = stored.find((e) => e !== null)
     if (failed) return failed
-    for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
+    this.assume(records)
     return null
   }
 
@@ -240,7 +237,7 @@ export class ShardDirectory implements ShardMap {
 
   /** Takes placements as known without storing them (their rows were written, their store failed). */
   assume(records: readonly MappingRecord[]): void {
-    for (const rec of records) this.remember(rec.kind, rec.kind === 'instance' ? rec.uuid : rec.host, rec.shard)
+    for (const rec of records) this.remember(rec.kind, recordName(rec), rec.shard)
   }
 
   /**
@@ -293,6 +290,9 @@ async function placeOn(link: StoreLink, batch: readonly Placement[]): Promise<Sq
   const r = await link.run(`INSERT INTO ${PLACEMENT_TABLE} (kind, name) VALUES ${rows} ON DUPLICATE KEY UPDATE name = name`)
   return r.kind === 'err' ? r.error : null
 }
+
+/** The instance uuid or host name a placement record is for. */
+export const recordName = (rec: MappingRecord): string => (rec.kind === 'instance' ? rec.uuid : rec.host)
 
 const absentKey = (kind: string, name: string): string => `${kind}\u0000${name}`
 

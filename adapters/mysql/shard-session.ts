@@ -36,7 +36,7 @@ import { Com, Status } from './protocol.js'
 import type { ResponseKind, ResponseSummary } from './response-tracker.js'
 import { encodeBinaryResultSet } from './binary-rows.js'
 import { combineOk, decodeReply, encodeResultSet, type DecodedReply, type ResultRows } from './result-set.js'
-import type { ShardDirectory } from './shard-directory.js'
+import { recordName, type ShardDirectory } from './shard-directory.js'
 import { replaySessionState } from './session-replay.js'
 import { backendLost, malformedPacket } from './sql-errors.js'
 import { ProtocolDecodeError } from './wire-codec.js'
@@ -484,7 +484,7 @@ export class ShardSession {
         this.ctx.directory.assume(plan.records)
         this.host.log.warn('placement not stored; kept in memory only (reads of these keys scatter after a restart)', {
           shard: plan.shard,
-          keys: plan.records.map((r) => (r.kind === 'instance' ? r.uuid : r.host)).join(','),
+          keys: plan.records.map(recordName).join(','),
           err: err.message,
         })
       }
